@@ -1,0 +1,66 @@
+/*
+ * Commands: one constant entry per command (cmd-<verb>.c), one table
+ * (cmd.c). The one-shot CLI and the shell both parse into these entries, so
+ * there is one code path for both.
+ */
+#ifndef DROVER_CMD_H
+#define DROVER_CMD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli/args.h"
+
+struct client;
+
+/* Exit statuses: the CLI's contract (README). */
+#define CMD_OK 0
+#define CMD_FAILED 1 /* refused, failed, or the master could not be reached */
+#define CMD_USAGE 2
+
+#define CMD_MUTATING 0x1 /* changes the cluster */
+#define CMD_CONFIRM 0x2	 /* asks before doing it in the shell */
+
+struct cmd_ctx {
+	struct client *client;
+	bool json;	   /* print the API's JSON instead of a table */
+	bool interactive;  /* typed at a shell prompt on a terminal */
+};
+
+struct cmd_entry {
+	const char *name;
+	const char *usage;   /* arguments, e.g. "[NODE] [--all]" */
+	const char *summary; /* one line for `help` */
+	const char *options; /* args_parse spec; "json" is always allowed */
+	int min_args;
+	int max_args; /* -1: any number */
+	unsigned flags;
+	int (*exec)(struct cmd_ctx *, struct args *);
+};
+
+/* Find a command by name, or NULL. */
+const struct cmd_entry *cmd_find(const char *name);
+/* The table, NULL-terminated, for help and completion. */
+extern const struct cmd_entry *const cmd_table[];
+
+/*
+ * Parse argv (argv[0] is the command name) and run the command. Prints
+ * usage and returns CMD_USAGE for an unknown command or bad arguments.
+ */
+int cmd_run(struct cmd_ctx *, int argc, char **argv);
+/* `help` and `help COMMAND`. */
+int cmd_help(FILE *f, const char *name);
+
+/*
+ * Call the API for a command. Returns CMD_OK with *reply set on a 2xx reply;
+ * otherwise prints the error ("drover: ...") and returns CMD_FAILED.
+ */
+int cmd_call(struct cmd_ctx *, const char *method, const char *path,
+    json_t *body, json_t **reply);
+/* Print JSON for --json. */
+void cmd_print_json(json_t *);
+
+extern const struct cmd_entry cmd_nodes_entry;
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * The master-worker protocol: message numbers and what each carries.
+ *
+ * Every message is a header frame (8 bytes: 'D', protocol version, type as a
+ * big-endian uint16, request id as a big-endian uint32), a JSON frame holding
+ * an object, and an optional binary frame (file and log data). A reply
+ * carries the request id of the request it answers; unsolicited messages
+ * carry id 0. The master's ROUTER adds the connection's routing id in front.
+ *
+ * Families: 100s handshake and heartbeat, 200s nodes, 300s apps,
+ * 400s artifacts, 500s logs and usage.
+ */
+#ifndef DROVER_PROTO_H
+#define DROVER_PROTO_H
+
+#define PROTO_VERSION 1
+#define PROTO_MAGIC 'D'
+
+/* Hard limits on what a peer may send; anything larger is refused unread. */
+#define PROTO_JSON_MAX (1024 * 1024)
+#define PROTO_DATA_MAX (1024 * 1024)
+#define PROTO_CHUNK_SIZE (256 * 1024)
+
+enum msg_type {
+	/*
+	 * worker -> master. {"name", "secret", "addresses":[str], "cpus",
+	 * "mem_total_kb", "hostname", "version"}. Answered by WELCOME or REFUSED.
+	 */
+	MSG_HELLO = 100,
+	/* master -> worker. {"node", "heartbeat_ms"}: registered. */
+	MSG_WELCOME = 101,
+	/* master -> worker. {"error", "fatal":bool}: fatal means give up. */
+	MSG_REFUSED = 102,
+	/* worker -> master, every heartbeat_ms. {"cpu_pct", "mem_pct", "apps"} */
+	MSG_HEARTBEAT = 103,
+	/*
+	 * master -> worker. {"error"}: a message came from a connection the
+	 * master does not know (it restarted): say HELLO again.
+	 */
+	MSG_REREGISTER = 104,
+	/* worker -> master. {}: the worker is shutting down on purpose. */
+	MSG_BYE = 105,
+
+	/* either way. {"error", "type"}: the request with this id failed. */
+	MSG_ERROR = 199,
+
+	/*
+	 * master -> worker. {"app", "path", "args":[str], "env":{str:str},
+	 * "cwd", "log_max", "log_keep"}. Answered by LAUNCHED or ERROR.
+	 */
+	MSG_LAUNCH = 300,
+	/* worker -> master. The app object (see MSG_APP_STATE). */
+	MSG_LAUNCHED = 301,
+	/*
+	 * master -> worker. {"app", "signal", "timeout_ms"}: with timeout_ms a
+	 * graceful stop (signal, then SIGKILL at the timeout). Answered by
+	 * SIGNALED once the signal was sent (or, for a stop, the app ended).
+	 */
+	MSG_SIGNAL = 302,
+	/* worker -> master. {"app", "ended_by", "was_dead":bool, "app_state":{}} */
+	MSG_SIGNALED = 303,
+	/*
+	 * worker -> master, unsolicited. One app object: {"id", "pid", "state",
+	 * "cause", "exit_code", "signal", "cpu_user_ms", "cpu_sys_ms",
+	 * "max_rss_kb", "started_at", "ended_at"}.
+	 */
+	MSG_APP_STATE = 304,
+	/* master -> worker. {}: list every app. Answered by APPS. */
+	MSG_PS = 305,
+	/* worker -> master. {"apps":[app object]} */
+	MSG_APPS = 306,
+
+	/* master -> worker. {}: resource usage. Answered by USAGE_REPLY. */
+	MSG_USAGE = 500,
+	/* worker -> master. {"apps":[], "total":{}, "children":{}} */
+	MSG_USAGE_REPLY = 501,
+	/*
+	 * master -> worker. {"app", "tail", "follow":bool, "stream"}: start
+	 * sending the app's log as LOG_DATA messages carrying "stream".
+	 */
+	MSG_LOGS = 502,
+	/* worker -> master. {"stream", "eof":bool} + binary frame of log bytes. */
+	MSG_LOG_DATA = 503,
+	/* master -> worker. {"stream", "credit"}: may send this many more chunks. */
+	MSG_LOG_CREDIT = 504,
+	/* master -> worker. {"stream"}: the reader went away; stop sending. */
+	MSG_LOG_CANCEL = 505,
+};
+
+#endif

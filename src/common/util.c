@@ -1,0 +1,262 @@
+#include "common/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/xmem.h"
+
+int64_t
+util_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+util_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+util_parse_hostport(const char *text, char **host, int *port, char **cause)
+{
+	const char *colon, *hstart, *hend;
+	char *end;
+	long p;
+
+	*host = NULL;
+	if (text == NULL || *text == '\0') {
+		*cause = xstrdup("empty address (expected HOST:PORT)");
+		return -1;
+	}
+	if (text[0] == '[') {
+		hstart = text + 1;
+		if ((hend = strchr(hstart, ']')) == NULL || hend[1] != ':') {
+			*cause = xasprintf("bad address '%s' (expected [V6]:PORT)", text);
+			return -1;
+		}
+		colon = hend + 1;
+	} else {
+		hstart = text;
+		if ((colon = strrchr(text, ':')) == NULL) {
+			*cause = xasprintf("bad address '%s' (expected HOST:PORT)", text);
+			return -1;
+		}
+		hend = colon;
+	}
+	if (hend == hstart) {
+		*cause = xasprintf("bad address '%s': no host", text);
+		return -1;
+	}
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 1 || p > 65535) {
+		*cause = xasprintf("bad port in '%s' (1 to 65535)", text);
+		return -1;
+	}
+	*host = xstrndup(hstart, (size_t)(hend - hstart));
+	*port = (int)p;
+	return 0;
+}
+
+char *
+util_default_state_dir(void)
+{
+	const char *xdg, *home;
+
+	if (geteuid() == 0)
+		return xstrdup("/var/lib/drover");
+	if ((xdg = getenv("XDG_STATE_HOME")) != NULL && *xdg == '/')
+		return xasprintf("%s/drover", xdg);
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		home = "/tmp";
+	return xasprintf("%s/.local/state/drover", home);
+}
+
+int
+util_mkdir_p(const char *path, unsigned mode)
+{
+	char buf[PATH_MAX];
+	size_t len;
+
+	if ((len = strlen(path)) == 0 || len >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+util_fsync_dir_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd, rc = 0;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		rc = -1;
+	else {
+		if (fsync(fd) == -1)
+			rc = -1;
+		close(fd);
+	}
+	free(copy);
+	return rc;
+}
+
+int
+util_write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, saved;
+	ssize_t n;
+
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) == -1)
+		goto fail;
+	if (fchmod(fd, mode) == -1)
+		goto fail_fd;
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail_fd;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) == -1)
+		goto fail_fd;
+	if (close(fd) == -1)
+		goto fail_unlink;
+	if (rename(tmp, path) == -1)
+		goto fail_unlink;
+	free(tmp);
+	return util_fsync_dir_of(path);
+
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_unlink:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+fail:
+	saved = errno;
+	free(tmp);
+	errno = saved;
+	return -1;
+}
+
+char *
+util_read_file(const char *path, size_t max, size_t *lenp)
+{
+	char *buf;
+	size_t len = 0, cap = 4096;
+	ssize_t n;
+	int fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len + 1 >= cap) {
+			if (cap > max) {
+				errno = EFBIG;
+				goto fail;
+			}
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > max) {
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp != NULL)
+		*lenp = len;
+	return buf;
+fail:
+	saved = errno;
+	close(fd);
+	free(buf);
+	errno = saved;
+	return NULL;
+}
+
+void
+util_random_hex(char *buf, size_t n)
+{
+	unsigned char raw[256];
+
+	if (n > sizeof raw)
+		n = sizeof raw;
+	randombytes_buf(raw, n);
+	sodium_bin2hex(buf, 2 * n + 1, raw, n);
+	sodium_memzero(raw, sizeof raw);
+}
+
+void
+util_format_age(int64_t ms, char *buf, size_t len)
+{
+	if (ms < 0)
+		ms = 0;
+	if (ms < 10000)
+		snprintf(buf, len, "%.1fs", (double)ms / 1000.0);
+	else if (ms < 120000)
+		snprintf(buf, len, "%llds", (long long)(ms / 1000));
+	else if (ms < 7200000)
+		snprintf(buf, len, "%lldm", (long long)(ms / 60000));
+	else if (ms < 172800000)
+		snprintf(buf, len, "%lldh", (long long)(ms / 3600000));
+	else
+		snprintf(buf, len, "%lldd", (long long)(ms / 86400000));
+}
+
+void
+util_chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
+	    s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}

@@ -1,0 +1,48 @@
+/* Small helpers shared by every role: clocks, addresses, files. */
+#ifndef DROVER_UTIL_H
+#define DROVER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Milliseconds on the monotonic clock: for timeouts and ages. */
+int64_t util_now_ms(void);
+/* Milliseconds since the epoch: for timestamps shown to users. */
+int64_t util_wall_ms(void);
+
+/*
+ * Split "HOST:PORT" (or "[V6]:PORT") into host and port. Returns 0, or -1
+ * with *cause set (caller frees) when the text is not an address.
+ */
+int util_parse_hostport(const char *text, char **host, int *port, char **cause);
+
+/* The default state dir: /var/lib/drover for root, else the XDG state dir. */
+char *util_default_state_dir(void);
+
+/* mkdir -p with the given mode for created directories. Returns 0 or -1. */
+int util_mkdir_p(const char *path, unsigned mode);
+
+/*
+ * Write a whole file atomically: temporary name, fsync, rename, fsync of
+ * the directory, so a crash leaves the old content or the new, never half.
+ * Returns 0, or -1 with errno set.
+ */
+int util_write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned mode);
+
+/*
+ * Read a small file (at most max bytes) into a NUL-terminated buffer the
+ * caller frees. Returns NULL with errno set (EFBIG when over max).
+ */
+char *util_read_file(const char *path, size_t max, size_t *lenp);
+
+/* Fill buf with 2*n hex characters of n random bytes (libsodium) plus NUL. */
+void util_random_hex(char *buf, size_t n);
+
+/* Format an age in milliseconds for people: "0.4s", "12s", "3m", "2h". */
+void util_format_age(int64_t ms, char *buf, size_t len);
+
+/* Remove trailing whitespace (newline) in place. */
+void util_chomp(char *s);
+
+#endif

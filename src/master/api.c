@@ -1,0 +1,393 @@
+#include "master/api.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmem.h"
+#include "master/master.h"
+
+struct api {
+	struct master *master;
+	struct MHD_Daemon *daemon;
+};
+
+/* Routes. ":x" matches one path segment, handed to the handler in params. */
+static const struct api_route {
+	const char *method;
+	const char *pattern;
+	int (*handler)(struct api_request *, json_t **);
+} api_routes[] = {
+	{ "GET", "/v1/nodes", api_nodes_list },
+	{ "GET", "/v1/nodes/:name", api_nodes_get },
+};
+
+int
+api_error(json_t **reply, int status, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	*reply = json_pack("{s:s}", "error", text);
+	return status;
+}
+
+const char *
+api_query(struct api_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int
+api_body_object(struct api_request *req, const char *const *fields,
+    json_t **body, json_t **reply)
+{
+	json_error_t jerr;
+	char *cause = NULL;
+
+	*body = NULL;
+	if (req->body_len == 0) {
+		api_error(reply, 400, "request body must be a JSON object");
+		return -1;
+	}
+	*body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	    &jerr);
+	if (*body == NULL) {
+		api_error(reply, 400, "malformed JSON at line %d column %d: %s",
+		    jerr.line, jerr.column, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(*body)) {
+		json_decref(*body);
+		*body = NULL;
+		api_error(reply, 400, "request body must be a JSON object");
+		return -1;
+	}
+	if (fields != NULL && jsonx_check_fields(*body, fields, &cause) == -1) {
+		json_decref(*body);
+		*body = NULL;
+		api_error(reply, 400, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+void
+api_suspend(struct api_request *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+void
+api_complete(struct api_request *req, int status, json_t *reply)
+{
+	req->status = status;
+	req->reply = reply;
+	req->done = true;
+	MHD_resume_connection(req->conn);
+}
+
+/*
+ * Match path against pattern segment by segment. On a match, fills params
+ * with the ":" segments (allocated) and returns true.
+ */
+static bool
+api_match(const char *pattern, const char *path, char **params)
+{
+	const char *p = pattern, *u = path;
+	int np = 0;
+
+	while (*p != '\0' && *u != '\0') {
+		if (*p != '/' || *u != '/')
+			goto no;
+		p++;
+		u++;
+		const char *pe = strchrnul(p, '/'), *ue = strchrnul(u, '/');
+
+		if (*p == ':') {
+			if (ue == u || np == API_PARAMS_MAX)
+				goto no;
+			params[np++] = xstrndup(u, (size_t)(ue - u));
+		} else if (pe - p != ue - u || strncmp(p, u, (size_t)(pe - p)) != 0)
+			goto no;
+		p = pe;
+		u = ue;
+	}
+	if (*p == '\0' && (*u == '\0' || strcmp(u, "/") == 0))
+		return true;
+no:
+	for (int i = 0; i < np; i++) {
+		free(params[i]);
+		params[i] = NULL;
+	}
+	return false;
+}
+
+/* Bearer token check in constant time, so timing reveals nothing of it. */
+static bool
+api_authorized(struct api_request *req)
+{
+	const char *h, *want = req->master->admin_token;
+	size_t hl, wl = strlen(want);
+
+	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	hl = strlen(h);
+	if (hl != wl)
+		return false;
+	return sodium_memcmp(h, want, wl) == 0;
+}
+
+static int
+api_dispatch(struct api_request *req, json_t **reply)
+{
+	bool path_known = false;
+
+	if (strcmp(req->path, "/healthz") == 0) {
+		if (strcmp(req->method, "GET") != 0)
+			return api_error(reply, 405, "use GET for /healthz");
+		*reply = json_pack("{s:s}", "status", "ok");
+		return 200;
+	}
+	if (strncmp(req->path, "/v1/", 4) != 0)
+		return api_error(reply, 404, "no such endpoint: %s", req->path);
+	if (!api_authorized(req))
+		return api_error(reply, 401, "missing or wrong admin token "
+		    "(send Authorization: Bearer <token>)");
+	if (req->body_too_large)
+		return api_error(reply, 413, "request body over %d bytes",
+		    API_BODY_MAX);
+
+	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
+		const struct api_route *r = &api_routes[i];
+
+		if (!api_match(r->pattern, req->path, req->params))
+			continue;
+		if (strcmp(r->method, req->method) != 0) {
+			for (int k = 0; k < API_PARAMS_MAX; k++) {
+				free(req->params[k]);
+				req->params[k] = NULL;
+			}
+			path_known = true;
+			continue;
+		}
+		return r->handler(req, reply);
+	}
+	if (path_known)
+		return api_error(reply, 405, "method %s not allowed on %s",
+		    req->method, req->path);
+	return api_error(reply, 404, "no such endpoint: %s", req->path);
+}
+
+static enum MHD_Result
+api_queue_json(struct MHD_Connection *conn, int status, json_t *reply)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+	char *text;
+	size_t len;
+
+	if (reply == NULL)
+		reply = json_object();
+	text = json_dumps(reply, JSON_COMPACT);
+	json_decref(reply);
+	if (text == NULL)
+		return MHD_NO;
+	len = strlen(text);
+	text = xrealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	rc = MHD_queue_response(conn, (unsigned)status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static enum MHD_Result
+api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **con_cls)
+{
+	struct api *api = cls;
+	struct api_request *req = *con_cls;
+	json_t *reply = NULL;
+	int status;
+
+	(void)version;
+	if (req == NULL) {
+		req = xcalloc(1, sizeof *req);
+		req->master = api->master;
+		req->conn = conn;
+		snprintf(req->method, sizeof req->method, "%s", method);
+		req->path = xstrdup(url);
+		*con_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		/* Keep reading a body that is too large, but store none of it. */
+		if (!req->body_too_large &&
+		    req->body_len + *upload_size <= API_BODY_MAX) {
+			req->body = xrealloc(req->body, req->body_len +
+			    *upload_size + 1);
+			memcpy(req->body + req->body_len, upload, *upload_size);
+			req->body_len += *upload_size;
+			req->body[req->body_len] = '\0';
+		} else {
+			req->body_too_large = true;
+			free(req->body);
+			req->body = NULL;
+			req->body_len = 0;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (req->suspended) {
+		if (!req->done)
+			return MHD_YES;
+		reply = req->reply;
+		req->reply = NULL;
+		status = req->status;
+	} else {
+		req->routed = true;
+		status = api_dispatch(req, &reply);
+		if (status == API_PENDING)
+			return MHD_YES;
+	}
+	log_trace(TRACE_HTTP, "%s %s -> %d", req->method, req->path, status);
+	return api_queue_json(conn, status, reply);
+}
+
+static void
+api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct api_request *req = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (req == NULL)
+		return;
+	for (int i = 0; i < API_PARAMS_MAX; i++)
+		free(req->params[i]);
+	json_decref(req->reply);
+	free(req->body);
+	free(req->path);
+	free(req);
+	*con_cls = NULL;
+}
+
+static void
+api_on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof line, fmt, ap);
+	util_chomp(line);
+	log_debug("http: %s", line);
+}
+
+struct api *
+api_start(struct master *m, const char *addr, char **cause)
+{
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char *host = NULL, portstr[16];
+	struct api *api;
+	int port, gai;
+	unsigned flags;
+
+	if (util_parse_hostport(addr, &host, &port, cause) == -1)
+		return NULL;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	if ((gai = getaddrinfo(host, portstr, &hints, &res)) != 0) {
+		*cause = xasprintf("cannot resolve API address %s: %s", addr,
+		    gai_strerror(gai));
+		free(host);
+		return NULL;
+	}
+	free(host);
+	api = xcalloc(1, sizeof *api);
+	api->master = m;
+	/*
+	 * No internal thread: the master's loop polls MHD's epoll descriptor
+	 * beside the ZeroMQ socket and calls MHD_run, so all state stays on
+	 * one thread.
+	 */
+	flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (res->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	api->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+	    api_on_request, api,
+	    MHD_OPTION_SOCK_ADDR, res->ai_addr,
+	    MHD_OPTION_NOTIFY_COMPLETED, api_on_completed, api,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_EXTERNAL_LOGGER, api_on_mhd_log, api,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_END);
+	freeaddrinfo(res);
+	if (api->daemon == NULL) {
+		*cause = xasprintf("cannot serve the REST API on %s (port in use?)",
+		    addr);
+		free(api);
+		return NULL;
+	}
+	return api;
+}
+
+void
+api_stop(struct api *api)
+{
+	if (api == NULL)
+		return;
+	MHD_stop_daemon(api->daemon);
+	free(api);
+}
+
+int
+api_fd(struct api *api)
+{
+	const union MHD_DaemonInfo *info;
+
+	info = MHD_get_daemon_info(api->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+	return info != NULL ? info->epoll_fd : -1;
+}
+
+long
+api_timeout_ms(struct api *api)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (MHD_get_timeout(api->daemon, &t) != MHD_YES)
+		return -1;
+	return t > 60000 ? 60000 : (long)t;
+}
+
+void
+api_run(struct api *api)
+{
+	MHD_run(api->daemon);
+}

@@ -1,0 +1,71 @@
+/*
+ * The REST API: libmicrohttpd driven from the master's loop (no thread of
+ * its own), bearer-token authentication, a route table, JSON in and out, and
+ * replies that wait for a worker (suspended connections).
+ */
+#ifndef DROVER_API_H
+#define DROVER_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct master;
+struct MHD_Connection;
+
+/* Request bodies larger than this are refused with 413. */
+#define API_BODY_MAX (1024 * 1024)
+/* A handler returns this instead of a status when it called api_suspend. */
+#define API_PENDING 0
+#define API_PARAMS_MAX 4
+
+struct api_request {
+	struct master *master;
+	struct MHD_Connection *conn;
+	char method[8];
+	char *path;
+	char *params[API_PARAMS_MAX]; /* the :segments of the matched route */
+	char *body;
+	size_t body_len;
+	bool body_too_large;
+	bool routed;	/* the handler ran */
+	bool suspended;
+	bool done;	/* a suspended request got its answer */
+	int status;
+	json_t *reply;
+};
+
+/*
+ * Start serving on addr ("HOST:PORT"). Returns NULL with *cause on failure
+ * (port in use, bad address).
+ */
+struct api *api_start(struct master *m, const char *addr, char **cause);
+void api_stop(struct api *);
+/* The descriptor the loop polls, and how long it may sleep (ms, -1: forever). */
+int api_fd(struct api *);
+long api_timeout_ms(struct api *);
+/* Do all the work that is ready; never blocks. */
+void api_run(struct api *);
+
+/* Handler helpers. Each returns the status so handlers can `return api_error(...)`. */
+int api_error(json_t **reply, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A query-string argument, or NULL. */
+const char *api_query(struct api_request *, const char *key);
+/*
+ * Parse the body as a JSON object with only the listed fields. Returns 0, or
+ * -1 with *reply set to a 400 error naming the problem.
+ */
+int api_body_object(struct api_request *, const char *const *fields,
+    json_t **body, json_t **reply);
+
+/* Park the request until api_complete() (a worker must answer first). */
+void api_suspend(struct api_request *);
+/* Answer a parked request; takes reply. */
+void api_complete(struct api_request *, int status, json_t *reply);
+
+/* Route handlers (api-*.c). */
+int api_nodes_list(struct api_request *, json_t **reply);
+int api_nodes_get(struct api_request *, json_t **reply);
+
+#endif

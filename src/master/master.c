@@ -1,0 +1,517 @@
+#include "master/master.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/token.h"
+#include "common/util.h"
+#include "common/xmem.h"
+#include "master/api.h"
+#include "master/node.h"
+#include "master/rpc.h"
+#include "master/zap.h"
+
+#define MASTER_MONITOR_ENDPOINT "inproc://drover-router-monitor"
+/* Messages handled per loop turn before the API gets its turn again. */
+#define MASTER_BATCH 2048
+
+static void
+master_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: drover master [--bind HOST:PORT] [--api HOST:PORT] "
+	    "[--state DIR]\n"
+	    "                     [--heartbeat MS] [--join-token SECRET] "
+	    "[--admin-token T] [--shell]\n"
+	    "  --bind HOST:PORT     where workers connect (default 0.0.0.0:7400)\n"
+	    "  --api HOST:PORT      the REST API (default 127.0.0.1:7401)\n"
+	    "  --state DIR          keys, tokens and state (default "
+	    "/var/lib/drover as root)\n"
+	    "  --heartbeat MS       heartbeat interval told to workers "
+	    "(default 1000)\n"
+	    "  --join-token SECRET  fix the secret part of the join token\n"
+	    "  --admin-token T      the REST API's bearer token\n"
+	    "  --shell              also run the interactive shell here\n");
+}
+
+int
+master_send(struct master *m, struct msg *msg)
+{
+	if (msg_send(m->router, msg, true) == 0)
+		return 0;
+	if (errno == EHOSTUNREACH)
+		log_debug("%s not sent: the worker's connection is gone",
+		    msg_type_name(msg->type));
+	else
+		log_warn("%s not sent", msg_type_name(msg->type));
+	return -1;
+}
+
+/* Write a token file readable only by its owner. */
+static void
+master_write_secret_file(struct master *m, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", m->state_dir, name);
+	char *line = xasprintf("%s\n", text);
+
+	if (util_write_file_atomic(path, line, strlen(line), 0600) == -1)
+		fatal("cannot write %s", path);
+	free(line);
+	free(path);
+}
+
+/* Read the first line of a token file, or NULL if there is none. */
+static char *
+master_read_secret_file(struct master *m, const char *name)
+{
+	char *path = xasprintf("%s/%s", m->state_dir, name), *text;
+
+	text = util_read_file(path, 4096, NULL);
+	free(path);
+	if (text != NULL)
+		util_chomp(text);
+	return text;
+}
+
+/*
+ * The join secret and admin token survive restarts (workers and scripts hold
+ * them): reuse what the state dir has unless the command line says otherwise.
+ */
+static void
+master_load_tokens(struct master *m, const char *join_secret,
+    const char *admin_token)
+{
+	char *old, *key = NULL, *cause = NULL;
+	char hex[65], keybuf[41];
+
+	if (join_secret != NULL)
+		m->join_secret = xstrdup(join_secret);
+	else if ((old = master_read_secret_file(m, "join.token")) != NULL &&
+	    token_parse(old, keybuf, &key, &cause) == 0 &&
+	    strcmp(keybuf, m->keys.public_z85) == 0) {
+		m->join_secret = key;
+		key = NULL;
+	} else {
+		util_random_hex(hex, 16);
+		m->join_secret = xstrdup(hex);
+	}
+	if (old != NULL)
+		free(old);
+	free(key);
+	free(cause);
+	m->join_token = token_format(m->keys.public_z85, m->join_secret);
+	master_write_secret_file(m, "join.token", m->join_token);
+
+	if (admin_token != NULL)
+		m->admin_token = xstrdup(admin_token);
+	else if ((m->admin_token = master_read_secret_file(m,
+		 "admin.token")) == NULL || strlen(m->admin_token) < 16) {
+		free(m->admin_token);
+		util_random_hex(hex, 32);
+		m->admin_token = xstrdup(hex);
+	}
+	master_write_secret_file(m, "admin.token", m->admin_token);
+}
+
+/* The host to print in the join line: a reachable address, not 0.0.0.0. */
+static char *
+master_join_host(const char *bind_host)
+{
+	struct ifaddrs *ifs, *i;
+	char buf[INET6_ADDRSTRLEN];
+	char *best = NULL;
+
+	if (strcmp(bind_host, "0.0.0.0") != 0 && strcmp(bind_host, "*") != 0)
+		return xstrdup(bind_host);
+	if (getifaddrs(&ifs) == -1)
+		return xstrdup("127.0.0.1");
+	for (i = ifs; i != NULL && best == NULL; i = i->ifa_next) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)i->ifa_addr;
+
+		if (sin == NULL || sin->sin_family != AF_INET ||
+		    ntohl(sin->sin_addr.s_addr) >> 24 == 127)
+			continue;
+		if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf) != NULL)
+			best = xstrdup(buf);
+	}
+	freeifaddrs(ifs);
+	return best != NULL ? best : xstrdup("127.0.0.1");
+}
+
+static void
+master_raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* Each worker is a descriptor: take all the kernel allows us. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+master_open_router(struct master *m)
+{
+	char *host = NULL, *cause = NULL, *endpoint;
+	int one = 1, linger = 100, hb = 1000, hbto = 10000, handshake = 5000;
+	int hwm = 100000;
+	int64_t maxmsg = PROTO_JSON_MAX + PROTO_DATA_MAX;
+	int port;
+
+	if (util_parse_hostport(m->bind, &host, &port, &cause) == -1)
+		fatalx("--bind: %s", cause);
+	m->zap = zap_open(m->zctx);
+	if ((m->router = zmq_socket(m->zctx, ZMQ_ROUTER)) == NULL)
+		fatal("zmq_socket");
+	zmq_setsockopt(m->router, ZMQ_CURVE_SERVER, &one, sizeof one);
+	zmq_setsockopt(m->router, ZMQ_CURVE_SECRETKEY, m->keys.secret_z85, 40);
+	zmq_setsockopt(m->router, ZMQ_ZAP_DOMAIN, "drover", 6);
+	/* Unroutable replies must fail loudly, not vanish. */
+	zmq_setsockopt(m->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+	zmq_setsockopt(m->router, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(m->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	zmq_setsockopt(m->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(m->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	/*
+	 * ZMTP heartbeats only prune dead TCP connections; drover's own
+	 * heartbeats decide whether a node is available.
+	 */
+	zmq_setsockopt(m->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+	zmq_setsockopt(m->router, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
+	/* A peer that connects and never finishes the handshake is dropped. */
+	zmq_setsockopt(m->router, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake);
+
+	if (zmq_socket_monitor(m->router, MASTER_MONITOR_ENDPOINT,
+		ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+		ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+		ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == -1)
+		fatal("zmq_socket_monitor");
+	m->monitor = zmq_socket(m->zctx, ZMQ_PAIR);
+	zmq_setsockopt(m->monitor, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_connect(m->monitor, MASTER_MONITOR_ENDPOINT) == -1)
+		fatal("monitor connect");
+
+	endpoint = xasprintf("tcp://%s:%d", strcmp(host, "0.0.0.0") == 0 ?
+	    "*" : host, port);
+	if (zmq_bind(m->router, endpoint) == -1)
+		fatalx("cannot listen for workers on %s: %s", m->bind,
+		    zmq_strerror(errno));
+	free(endpoint);
+	free(host);
+}
+
+/*
+ * Log a failed handshake. A scanner or a worker holding a token for another
+ * master produces these; rate-limit so a flood cannot fill the log.
+ */
+static void
+master_handle_monitor(struct master *m)
+{
+	static int64_t window_start;
+	static int in_window, suppressed;
+	zmq_msg_t ev, addr;
+	uint16_t event;
+	int64_t now;
+
+	for (;;) {
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, m->monitor, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		zmq_msg_init(&addr);
+		if (!zmq_msg_more(&ev) ||
+		    zmq_msg_recv(&addr, m->monitor, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			zmq_msg_close(&addr);
+			continue;
+		}
+		memcpy(&event, zmq_msg_data(&ev), sizeof event);
+		now = util_now_ms();
+		if (now - window_start > 10000) {
+			if (suppressed > 0)
+				log_warnx("%d more failed worker handshakes "
+				    "not logged", suppressed);
+			window_start = now;
+			in_window = suppressed = 0;
+		}
+		if (++in_window <= 10)
+			log_warnx("a worker handshake on %.*s failed (%s): not a "
+			    "drover worker, or it holds another master's key",
+			    (int)zmq_msg_size(&addr), (char *)zmq_msg_data(&addr),
+			    event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "refused" :
+			    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ?
+			    "protocol error" : "no detail");
+		else
+			suppressed++;
+		zmq_msg_close(&ev);
+		zmq_msg_close(&addr);
+	}
+}
+
+static void
+master_handle_router(struct master *m)
+{
+	struct msg *msg;
+	char *cause;
+	int rc;
+
+	for (int i = 0; i < MASTER_BATCH; i++) {
+		rc = msg_recv(m->router, true, &msg, &cause);
+		if (rc == 0)
+			return;
+		if (rc == -1) {
+			struct node *n = msg != NULL ? node_find_by_peer(m->nodes,
+			    msg->peer, msg->peerlen) : NULL;
+
+			log_warnx("malformed message from %s: %s",
+			    n != NULL ? n->name : msg != NULL &&
+			    msg->peer_addr != NULL ? msg->peer_addr : "unknown peer",
+			    cause != NULL ? cause : "unreadable");
+			if (msg != NULL && msg->peerlen > 0) {
+				struct msg *r = msg_error_reply(msg, "%s",
+				    cause != NULL ? cause : "malformed message");
+
+				master_send(m, r);
+				msg_free(r);
+			}
+			free(cause);
+			msg_free(msg);
+			continue;
+		}
+		rpc_master_dispatch(m, msg);
+	}
+}
+
+static void
+master_on_node_lost(struct node *n, void *arg)
+{
+	(void)arg;
+	log_warnx("node %s is unavailable: two heartbeats missed", n->name);
+}
+
+static int
+master_open_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+static void
+master_handle_signals(struct master *m)
+{
+	struct signalfd_siginfo si;
+
+	while (read(m->sigfd, &si, sizeof si) == sizeof si) {
+		if (si.ssi_signo == SIGHUP)
+			continue;
+		log_info("stopping on %s", strsignal((int)si.ssi_signo));
+		m->stopping = true;
+	}
+}
+
+static void
+master_loop(struct master *m)
+{
+	int tick_ms = m->heartbeat_ms / 4 < 25 ? 25 : m->heartbeat_ms / 4;
+	int64_t next_tick = util_now_ms() + tick_ms;
+
+	while (!m->stopping) {
+		zmq_pollitem_t items[] = {
+			{ m->router, 0, ZMQ_POLLIN, 0 },
+			{ m->zap, 0, ZMQ_POLLIN, 0 },
+			{ m->monitor, 0, ZMQ_POLLIN, 0 },
+			{ NULL, api_fd(m->api), ZMQ_POLLIN, 0 },
+			{ NULL, m->sigfd, ZMQ_POLLIN, 0 },
+		};
+		int64_t now = util_now_ms();
+		long timeout = next_tick > now ? (long)(next_tick - now) : 0;
+		long api_to = api_timeout_ms(m->api);
+
+		if (api_to >= 0 && api_to < timeout)
+			timeout = api_to;
+		if (zmq_poll(items, 5, timeout) == -1 && errno != EINTR)
+			fatal("zmq_poll");
+		if (items[4].revents & ZMQ_POLLIN)
+			master_handle_signals(m);
+		if (items[1].revents & ZMQ_POLLIN)
+			zap_handle(m->zap);
+		if (items[2].revents & ZMQ_POLLIN)
+			master_handle_monitor(m);
+		if (items[0].revents & ZMQ_POLLIN)
+			master_handle_router(m);
+		api_run(m->api);
+
+		now = util_now_ms();
+		if (now >= next_tick) {
+			node_sweep(m->nodes, now, m->heartbeat_ms,
+			    master_on_node_lost, m);
+			next_tick = now + tick_ms;
+		}
+	}
+}
+
+int
+master_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "bind", required_argument, NULL, 'b' },
+		{ "api", required_argument, NULL, 'a' },
+		{ "state", required_argument, NULL, 's' },
+		{ "heartbeat", required_argument, NULL, 'H' },
+		{ "join-token", required_argument, NULL, 'j' },
+		{ "admin-token", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *join_secret = NULL, *admin_token = NULL;
+	struct master m = { 0 };
+	char *cause = NULL, *keypath, *host, *jhost;
+	long hb = 1000;
+	int c, port;
+	char *end;
+
+	log_init("master");
+	m.bind = xstrdup("0.0.0.0:7400");
+	m.api_addr = xstrdup("127.0.0.1:7401");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			free(m.bind);
+			m.bind = xstrdup(optarg);
+			break;
+		case 'a':
+			free(m.api_addr);
+			m.api_addr = xstrdup(optarg);
+			break;
+		case 's':
+			free(m.state_dir);
+			m.state_dir = xstrdup(optarg);
+			break;
+		case 'H':
+			errno = 0;
+			hb = strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || hb < 10 || hb > 600000) {
+				fprintf(stderr, "drover master: --heartbeat must be "
+				    "10 to 600000 milliseconds\n");
+				return 2;
+			}
+			break;
+		case 'j':
+			join_secret = optarg;
+			break;
+		case 't':
+			admin_token = optarg;
+			break;
+		case 'h':
+			master_usage(stdout);
+			return 0;
+		default:
+			master_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "drover master: unexpected argument '%s'\n",
+		    argv[optind]);
+		master_usage(stderr);
+		return 2;
+	}
+	if (join_secret != NULL && token_check_secret(join_secret, &cause) == -1) {
+		fprintf(stderr, "drover master: --join-token: %s\n", cause);
+		return 2;
+	}
+	if (admin_token != NULL && (strlen(admin_token) < 16 ||
+	    strlen(admin_token) > 256 || strpbrk(admin_token, " \t\r\n") != NULL)) {
+		fprintf(stderr, "drover master: --admin-token must be 16 to 256 "
+		    "characters without spaces\n");
+		return 2;
+	}
+	if (util_parse_hostport(m.api_addr, &host, &port, &cause) == -1) {
+		fprintf(stderr, "drover master: --api: %s\n", cause);
+		return 2;
+	}
+	free(host);
+	if (util_parse_hostport(m.bind, &host, &port, &cause) == -1) {
+		fprintf(stderr, "drover master: --bind: %s\n", cause);
+		return 2;
+	}
+	m.heartbeat_ms = (int)hb;
+	if (m.state_dir == NULL)
+		m.state_dir = util_default_state_dir();
+	if (util_mkdir_p(m.state_dir, 0700) == -1)
+		fatal("cannot create state dir %s", m.state_dir);
+	chmod(m.state_dir, 0700);
+
+	keypath = xasprintf("%s/master.key", m.state_dir);
+	if (keys_load_or_create(keypath, &m.keys, &cause) == -1)
+		fatalx("%s", cause);
+	free(keypath);
+	master_load_tokens(&m, join_secret, admin_token);
+
+	master_raise_fd_limit();
+	m.sigfd = master_open_signals();
+	m.zctx = zmq_ctx_new();
+	zmq_ctx_set(m.zctx, ZMQ_MAX_SOCKETS, 1024);
+	m.nodes = node_table_new();
+	master_open_router(&m);
+	if ((m.api = api_start(&m, m.api_addr, &cause)) == NULL)
+		fatalx("%s", cause);
+	m.started_at = util_wall_ms();
+
+	jhost = master_join_host(host);
+	log_info("listening for workers on %s, REST API on http://%s, state in %s",
+	    m.bind, m.api_addr, m.state_dir);
+	printf("drover worker --join %s:%d --token %s\n", jhost, port,
+	    m.join_token);
+	fflush(stdout);
+	free(jhost);
+	free(host);
+
+	master_loop(&m);
+
+	api_stop(m.api);
+	zmq_socket_monitor(m.router, NULL, 0);
+	zmq_close(m.monitor);
+	zmq_close(m.router);
+	zap_close(m.zap);
+	zmq_ctx_term(m.zctx);
+	node_table_free(m.nodes);
+	close(m.sigfd);
+	free(m.join_secret);
+	free(m.join_token);
+	free(m.admin_token);
+	free(m.state_dir);
+	free(m.bind);
+	free(m.api_addr);
+	log_info("stopped");
+	return 0;
+}

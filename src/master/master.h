@@ -1,0 +1,48 @@
+/*
+ * The master: one single-threaded loop over the workers' ROUTER socket, the
+ * REST API's epoll descriptor, a signalfd and a periodic tick. Everything the
+ * loop owns hangs off struct master, which is passed to every handler, so
+ * nothing needs a lock and no module keeps hidden global state.
+ */
+#ifndef DROVER_MASTER_H
+#define DROVER_MASTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/keys.h"
+
+struct api;
+struct node_table;
+struct msg;
+
+struct master {
+	void *zctx;
+	void *router;  /* workers connect here (CURVE server) */
+	void *zap;     /* ZAP handler: tells libzmq which client keys may connect */
+	void *monitor; /* handshake failures of the router, to log them */
+	int sigfd;
+	struct api *api;
+	struct node_table *nodes;
+
+	char *state_dir;
+	char *bind;	/* HOST:PORT for workers */
+	char *api_addr; /* HOST:PORT for the REST API */
+	int heartbeat_ms;
+	char *join_secret;
+	char *join_token;
+	char *admin_token;
+	struct keys keys;
+
+	uint32_t next_request_id;
+	int64_t started_at; /* wall clock ms */
+	bool stopping;
+};
+
+/* Entry point of `drover master`. Returns the process exit status. */
+int master_main(int argc, char **argv);
+
+/* Send a message to a worker; logs and returns -1 when it cannot go out. */
+int master_send(struct master *m, struct msg *msg);
+
+#endif

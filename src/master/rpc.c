@@ -1,0 +1,188 @@
+#include "master/rpc.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/util.h"
+#include "common/xmem.h"
+#include "master/master.h"
+#include "master/node.h"
+
+/*
+ * Each entry names the message, its handler, and whether the sender must be
+ * a registered node. The dispatcher checks that once, so no handler repeats
+ * it; a message not in the table is one only the master sends, and a worker
+ * sending it is answered with an error.
+ */
+static void rpc_hello(struct master *, struct node *, struct msg *);
+static void rpc_heartbeat(struct master *, struct node *, struct msg *);
+static void rpc_bye(struct master *, struct node *, struct msg *);
+
+static const struct rpc_entry {
+	int type;
+	void (*handler)(struct master *, struct node *, struct msg *);
+	bool needs_node;
+} rpc_table[] = {
+	{ MSG_HELLO, rpc_hello, false },
+	{ MSG_HEARTBEAT, rpc_heartbeat, true },
+	{ MSG_BYE, rpc_bye, true },
+};
+
+/* Compare secrets without leaking, through timing, how much matched. */
+static bool
+rpc_secret_matches(const char *given, const char *want)
+{
+	unsigned char a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+
+	crypto_generichash(a, sizeof a, (const unsigned char *)given,
+	    strlen(given), NULL, 0);
+	crypto_generichash(b, sizeof b, (const unsigned char *)want,
+	    strlen(want), NULL, 0);
+	return sodium_memcmp(a, b, sizeof a) == 0;
+}
+
+static void
+rpc_refuse(struct master *m, struct msg *req, bool fatal, const char *why)
+{
+	struct msg *r;
+
+	r = msg_reply(req, MSG_REFUSED,
+	    jsonx_pack("{s:s, s:b}", "error", why, "fatal", fatal));
+	master_send(m, r);
+	msg_free(r);
+}
+
+static void
+rpc_hello(struct master *m, struct node *old, struct msg *req)
+{
+	const char *name, *secret, *hostname = NULL, *version = NULL;
+	const char *addr = req->peer_addr != NULL ? req->peer_addr : "?";
+	long long cpus, mem;
+	json_t *addresses = NULL;
+	char *cause = NULL;
+	struct node *n;
+	struct msg *r;
+
+	(void)old;
+	if (msg_get_str(req, "name", true, &name, &cause) == -1 ||
+	    msg_get_str(req, "secret", true, &secret, &cause) == -1 ||
+	    msg_get_int(req, "cpus", true, 1, 1 << 20, &cpus, &cause) == -1 ||
+	    msg_get_int(req, "mem_total_kb", true, 0, 1LL << 50, &mem,
+		&cause) == -1 ||
+	    msg_get_str(req, "hostname", false, &hostname, &cause) == -1 ||
+	    msg_get_str(req, "version", false, &version, &cause) == -1 ||
+	    jsonx_get_array(req->body, "addresses", false, &addresses,
+		&cause) == -1) {
+		log_warnx("refused worker from %s: bad HELLO: %s", addr, cause);
+		rpc_refuse(m, req, true, cause);
+		free(cause);
+		return;
+	}
+	if (!rpc_secret_matches(secret, m->join_secret)) {
+		log_warnx("refused worker '%.64s' from %s: wrong join secret",
+		    name, addr);
+		rpc_refuse(m, req, true, "wrong join secret (check the token "
+		    "in the master's join.token)");
+		return;
+	}
+	if (!node_name_valid(name)) {
+		log_warnx("refused worker from %s: bad name '%.64s'", addr, name);
+		rpc_refuse(m, req, true, "bad node name: use 1 to 63 letters, "
+		    "digits, '.', '_' or '-'");
+		return;
+	}
+	n = node_register(m->nodes, name, req->peer_key != NULL ?
+	    req->peer_key : "", req->peer, req->peerlen, util_now_ms(), &cause);
+	if (n == NULL) {
+		log_warnx("refused worker '%s' from %s: %s", name, addr, cause);
+		rpc_refuse(m, req, true, cause);
+		free(cause);
+		return;
+	}
+	free(n->address);
+	n->address = xstrdup(addr);
+	free(n->hostname);
+	n->hostname = hostname != NULL ? xstrdup(hostname) : NULL;
+	free(n->version);
+	n->version = version != NULL ? xstrdup(version) : NULL;
+	json_decref(n->addresses);
+	n->addresses = addresses != NULL ? json_incref(addresses) : NULL;
+	n->cpus = (int)cpus;
+	n->mem_total_kb = mem;
+	log_info("node %s joined from %s (%d cpus, %lld MiB)", name, addr,
+	    n->cpus, mem / 1024);
+
+	r = msg_reply(req, MSG_WELCOME, jsonx_pack("{s:s, s:i}", "node", name,
+	    "heartbeat_ms", m->heartbeat_ms));
+	master_send(m, r);
+	msg_free(r);
+}
+
+static void
+rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
+{
+	double cpu = 0, mem = 0;
+	long long apps = 0;
+	char *cause = NULL;
+
+	(void)m;
+	if (jsonx_get_num(req->body, "cpu_pct", false, &cpu, &cause) == -1 ||
+	    jsonx_get_num(req->body, "mem_pct", false, &mem, &cause) == -1 ||
+	    msg_get_int(req, "apps", false, 0, 1 << 30, &apps, &cause) == -1) {
+		log_warnx("node %s: bad HEARTBEAT: %s", n->name, cause);
+		free(cause);
+		return;
+	}
+	n->cpu_pct = cpu < 0 ? 0 : cpu > 100 ? 100 : cpu;
+	n->mem_pct = mem < 0 ? 0 : mem > 100 ? 100 : mem;
+	n->apps = (int)apps;
+	if (node_seen(n, util_now_ms()))
+		log_info("node %s is ready again", n->name);
+}
+
+static void
+rpc_bye(struct master *m, struct node *n, struct msg *req)
+{
+	(void)req;
+	log_info("node %s is shutting down", n->name);
+	node_disconnect(m->nodes, n);
+}
+
+void
+rpc_master_dispatch(struct master *m, struct msg *msg)
+{
+	const struct rpc_entry *e = NULL;
+	struct node *n;
+	struct msg *r;
+
+	for (size_t i = 0; i < sizeof rpc_table / sizeof rpc_table[0]; i++)
+		if (rpc_table[i].type == msg->type)
+			e = &rpc_table[i];
+	n = node_find_by_peer(m->nodes, msg->peer, msg->peerlen);
+	if (e == NULL) {
+		log_warnx("%s from %s: not a message a worker sends",
+		    msg_type_name(msg->type), n != NULL ? n->name : "unknown peer");
+		r = msg_error_reply(msg, "%s is not a message a worker sends",
+		    msg_type_name(msg->type));
+		master_send(m, r);
+		msg_free(r);
+		goto out;
+	}
+	if (e->needs_node && n == NULL) {
+		/* The master restarted, or the node was taken over: join again. */
+		log_debug("%s from an unregistered connection: asking it to "
+		    "register", msg_type_name(msg->type));
+		r = msg_reply(msg, MSG_REREGISTER,
+		    jsonx_pack("{s:s}", "error", "not registered"));
+		master_send(m, r);
+		msg_free(r);
+		goto out;
+	}
+	e->handler(m, n, msg);
+out:
+	msg_free(msg);
+}

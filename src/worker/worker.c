@@ -1,0 +1,444 @@
+#include "worker/worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/token.h"
+#include "common/util.h"
+#include "common/xmem.h"
+#include "worker/rpc.h"
+
+#define WORKER_MONITOR_ENDPOINT "inproc://drover-dealer-monitor"
+/* A HELLO unanswered this long is sent again. */
+#define WORKER_HELLO_TIMEOUT_MS 5000
+/* How often to repeat that the handshake does not complete. */
+#define WORKER_HANDSHAKE_WARN_MS 30000
+#define WORKER_TICK_MS 100
+
+static void
+worker_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: drover worker --join HOST:PORT --token TOKEN [--name NAME] "
+	    "[--dir DIR]\n"
+	    "  --join HOST:PORT  the master's worker port\n"
+	    "  --token TOKEN     the join token (the master's join.token)\n"
+	    "  --name NAME       this node's name (default: the host name)\n"
+	    "  --dir DIR         keys and app files (default: the state dir's "
+	    "worker/)\n");
+}
+
+int
+worker_send(struct worker *w, struct msg *msg)
+{
+	if (msg_send(w->dealer, msg, false) == 0)
+		return 0;
+	log_debug("%s not sent now: %s", msg_type_name(msg->type),
+	    zmq_strerror(errno));
+	return -1;
+}
+
+/* The node's addresses as the worker sees them (not loopback, not link-local). */
+static json_t *
+worker_addresses(void)
+{
+	struct ifaddrs *ifs, *i;
+	char buf[INET6_ADDRSTRLEN];
+	json_t *list = json_array();
+
+	if (getifaddrs(&ifs) == -1)
+		return list;
+	for (i = ifs; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			struct sockaddr_in *s = (struct sockaddr_in *)i->ifa_addr;
+
+			inet_ntop(AF_INET, &s->sin_addr, buf, sizeof buf);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			struct sockaddr_in6 *s = (struct sockaddr_in6 *)i->ifa_addr;
+
+			if (IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr))
+				continue;
+			inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof buf);
+		} else
+			continue;
+		json_array_append_new(list, json_string(buf));
+	}
+	freeifaddrs(ifs);
+	return list;
+}
+
+static void
+worker_send_hello(struct worker *w)
+{
+	char host[256] = "";
+	struct msg *m;
+
+	gethostname(host, sizeof host - 1);
+	m = msg_new(MSG_HELLO, ++w->next_request_id,
+	    jsonx_pack("{s:s, s:s, s:o, s:i, s:I, s:s, s:s}",
+		"name", w->name, "secret", w->secret,
+		"addresses", worker_addresses(),
+		"cpus", nodeload_cpus(),
+		"mem_total_kb", (json_int_t)nodeload_mem_total_kb(),
+		"hostname", host, "version", DROVER_VERSION));
+	if (worker_send(w, m) == 0) {
+		w->hello_pending = false;
+		w->hello_sent_at = util_now_ms();
+		log_debug("HELLO sent as %s", w->name);
+	}
+	msg_free(m);
+}
+
+static void
+worker_send_heartbeat(struct worker *w)
+{
+	double cpu = 0, mem = 0;
+	struct msg *m;
+
+	nodeload_sample(&w->load, &cpu, &mem);
+	m = msg_new(MSG_HEARTBEAT, 0, jsonx_pack("{s:f, s:f, s:i}",
+	    "cpu_pct", cpu, "mem_pct", mem, "apps", 0));
+	worker_send(w, m);
+	msg_free(m);
+}
+
+static void
+worker_open_socket(struct worker *w)
+{
+	int linger = 200, one = 1, ivl = 200, ivl_max = 5000, hb = 1000;
+	int hbto = 5000;
+	int64_t maxmsg = PROTO_JSON_MAX + PROTO_DATA_MAX;
+	char *endpoint;
+
+	if ((w->dealer = zmq_socket(w->zctx, ZMQ_DEALER)) == NULL)
+		fatal("zmq_socket");
+	zmq_setsockopt(w->dealer, ZMQ_CURVE_SERVERKEY, w->master_key, 40);
+	zmq_setsockopt(w->dealer, ZMQ_CURVE_PUBLICKEY, w->keys.public_z85, 40);
+	zmq_setsockopt(w->dealer, ZMQ_CURVE_SECRETKEY, w->keys.secret_z85, 40);
+	zmq_setsockopt(w->dealer, ZMQ_LINGER, &linger, sizeof linger);
+	/*
+	 * Queue nothing while there is no connection: heartbeats from an
+	 * outage are stale, and a fresh HELLO follows every new handshake.
+	 */
+	zmq_setsockopt(w->dealer, ZMQ_IMMEDIATE, &one, sizeof one);
+	/* libzmq's own reconnect backoff: 200 ms doubling up to 5 s. */
+	zmq_setsockopt(w->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+	zmq_setsockopt(w->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+	zmq_setsockopt(w->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+	/* Notice a dead master connection (not a slow one) and reconnect. */
+	zmq_setsockopt(w->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
+	zmq_setsockopt(w->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
+	if (zmq_socket_monitor(w->dealer, WORKER_MONITOR_ENDPOINT,
+		ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+		ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+		ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+		ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+		ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) == -1)
+		fatal("zmq_socket_monitor");
+	w->monitor = zmq_socket(w->zctx, ZMQ_PAIR);
+	zmq_setsockopt(w->monitor, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_connect(w->monitor, WORKER_MONITOR_ENDPOINT) == -1)
+		fatal("monitor connect");
+	endpoint = xasprintf("tcp://%s", w->master_addr);
+	if (zmq_connect(w->dealer, endpoint) == -1)
+		fatalx("cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+	free(endpoint);
+}
+
+static void
+worker_handshake_failed(struct worker *w, const char *how)
+{
+	int64_t now = util_now_ms();
+
+	w->handshake_failures++;
+	w->connected_at = 0;
+	if (w->handshake_warned == 0 ||
+	    now - w->handshake_warned >= WORKER_HANDSHAKE_WARN_MS) {
+		log_warnx("the CURVE handshake with the master at %s failed (%s): "
+		    "the master there does not hold the key named in the token, "
+		    "or is not a drover master; retrying", w->master_addr, how);
+		w->handshake_warned = now;
+	}
+}
+
+static void
+worker_handle_monitor(struct worker *w)
+{
+	zmq_msg_t ev, addr;
+	uint16_t event;
+
+	for (;;) {
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, w->monitor, ZMQ_DONTWAIT) == -1) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		zmq_msg_init(&addr);
+		if (zmq_msg_more(&ev))
+			zmq_msg_recv(&addr, w->monitor, ZMQ_DONTWAIT);
+		memcpy(&event, zmq_msg_data(&ev), sizeof event);
+		zmq_msg_close(&ev);
+		zmq_msg_close(&addr);
+
+		switch (event) {
+		case ZMQ_EVENT_CONNECTED:
+			w->connected_at = util_now_ms();
+			break;
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			/* Every new connection starts with a HELLO. */
+			w->connected_at = 0;
+			w->handshake_warned = 0;
+			w->state = WORKER_REGISTERING;
+			w->hello_pending = true;
+			w->hello_sent_at = 0;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			worker_handshake_failed(w, "no detail");
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+			worker_handshake_failed(w, "protocol error");
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+			worker_handshake_failed(w, "refused");
+			break;
+		case ZMQ_EVENT_DISCONNECTED:
+			if (w->connected_at != 0)
+				worker_handshake_failed(w, "connection closed "
+				    "during the handshake");
+			else if (w->state == WORKER_READY)
+				log_warnx("lost the connection to the master at "
+				    "%s; reconnecting", w->master_addr);
+			w->state = WORKER_CONNECTING;
+			w->hello_pending = false;
+			break;
+		}
+	}
+}
+
+static void
+worker_handle_dealer(struct worker *w)
+{
+	struct msg *m;
+	char *cause;
+	int rc;
+
+	for (int i = 0; i < 1024; i++) {
+		if ((rc = msg_recv(w->dealer, false, &m, &cause)) == 0)
+			return;
+		if (rc == -1) {
+			log_warnx("malformed message from the master: %s",
+			    cause != NULL ? cause : "unreadable");
+			free(cause);
+			msg_free(m);
+			continue;
+		}
+		rpc_worker_dispatch(w, m);
+	}
+}
+
+static void
+worker_tick(struct worker *w)
+{
+	int64_t now = util_now_ms();
+
+	if (w->connected_at != 0 && now - w->connected_at > 3000) {
+		/* Connected but the handshake never ends: a master without our key. */
+		worker_handshake_failed(w, "no answer to the handshake");
+	}
+	if (w->state == WORKER_REGISTERING && w->hello_sent_at != 0 &&
+	    now - w->hello_sent_at > WORKER_HELLO_TIMEOUT_MS)
+		w->hello_pending = true;
+	if (w->state == WORKER_REGISTERING && w->hello_pending)
+		worker_send_hello(w);
+	if (w->state == WORKER_READY && now >= w->next_heartbeat) {
+		worker_send_heartbeat(w);
+		w->next_heartbeat = now + w->heartbeat_ms;
+	}
+}
+
+static int
+worker_open_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
+}
+
+static void
+worker_handle_signals(struct worker *w)
+{
+	struct signalfd_siginfo si;
+
+	while (read(w->sigfd, &si, sizeof si) == sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			log_info("stopping on %s", strsignal((int)si.ssi_signo));
+			w->stopping = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void
+worker_loop(struct worker *w)
+{
+	while (!w->stopping) {
+		zmq_pollitem_t items[] = {
+			{ w->dealer, 0, ZMQ_POLLIN, 0 },
+			{ w->monitor, 0, ZMQ_POLLIN, 0 },
+			{ NULL, w->sigfd, ZMQ_POLLIN, 0 },
+		};
+		int64_t now = util_now_ms();
+		long timeout = WORKER_TICK_MS;
+
+		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
+			timeout = w->next_heartbeat > now ?
+			    (long)(w->next_heartbeat - now) : 0;
+		if (zmq_poll(items, 3, timeout) == -1 && errno != EINTR)
+			fatal("zmq_poll");
+		if (items[2].revents & ZMQ_POLLIN)
+			worker_handle_signals(w);
+		if (items[1].revents & ZMQ_POLLIN)
+			worker_handle_monitor(w);
+		if (items[0].revents & ZMQ_POLLIN)
+			worker_handle_dealer(w);
+		if (!w->stopping)
+			worker_tick(w);
+	}
+}
+
+int
+worker_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "join", required_argument, NULL, 'j' },
+		{ "token", required_argument, NULL, 't' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct worker w = { 0 };
+	const char *token = NULL;
+	char host[256] = "", *cause = NULL, *keypath, *role, *h;
+	int c, port;
+
+	log_init("worker");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			free(w.master_addr);
+			w.master_addr = xstrdup(optarg);
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'n':
+			free(w.name);
+			w.name = xstrdup(optarg);
+			break;
+		case 'd':
+			free(w.dir);
+			w.dir = xstrdup(optarg);
+			break;
+		case 'h':
+			worker_usage(stdout);
+			return 0;
+		default:
+			worker_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || w.master_addr == NULL || token == NULL) {
+		fprintf(stderr, "drover worker: %s\n", optind != argc ?
+		    "unexpected argument" : "--join and --token are required");
+		worker_usage(stderr);
+		return 2;
+	}
+	if (util_parse_hostport(w.master_addr, &h, &port, &cause) == -1) {
+		fprintf(stderr, "drover worker: --join: %s\n", cause);
+		return 2;
+	}
+	free(h);
+	if (token_parse(token, w.master_key, &w.secret, &cause) == -1) {
+		fprintf(stderr, "drover worker: --token: %s\n", cause);
+		return 2;
+	}
+	if (w.name == NULL) {
+		gethostname(host, sizeof host - 1);
+		w.name = xstrdup(host);
+	}
+	if (w.dir == NULL) {
+		char *state = util_default_state_dir();
+
+		w.dir = xasprintf("%s/worker", state);
+		free(state);
+	}
+	role = xasprintf("worker %s", w.name);
+	log_set_role(role);
+	free(role);
+	if (util_mkdir_p(w.dir, 0700) == -1)
+		fatal("cannot create %s", w.dir);
+	keypath = xasprintf("%s/worker.key", w.dir);
+	if (keys_load_or_create(keypath, &w.keys, &cause) == -1)
+		fatalx("%s", cause);
+	free(keypath);
+
+	w.sigfd = worker_open_signals();
+	w.zctx = zmq_ctx_new();
+	w.state = WORKER_CONNECTING;
+	w.heartbeat_ms = 1000;
+	worker_open_socket(&w);
+	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
+
+	worker_loop(&w);
+
+	if (w.state == WORKER_READY) {
+		struct msg *bye = msg_new(MSG_BYE, 0, NULL);
+
+		worker_send(&w, bye);
+		msg_free(bye);
+	}
+	zmq_socket_monitor(w.dealer, NULL, 0);
+	zmq_close(w.monitor);
+	zmq_close(w.dealer);
+	zmq_ctx_term(w.zctx);
+	close(w.sigfd);
+	free(w.name);
+	free(w.dir);
+	free(w.master_addr);
+	free(w.secret);
+	return w.exit_status;
+}

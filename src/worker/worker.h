@@ -1,0 +1,56 @@
+/*
+ * The worker: one single-threaded loop over its DEALER socket to the master,
+ * the socket's monitor (to learn of each new handshake), a signalfd and a
+ * timer. It registers, heartbeats, and does what the master asks.
+ */
+#ifndef DROVER_WORKER_H
+#define DROVER_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/keys.h"
+#include "worker/nodeload.h"
+
+struct msg;
+
+enum worker_state {
+	WORKER_CONNECTING,  /* no handshake yet */
+	WORKER_REGISTERING, /* handshake done, HELLO sent or to send */
+	WORKER_READY,	    /* WELCOME received: heartbeating */
+};
+
+struct worker {
+	void *zctx;
+	void *dealer;
+	void *monitor;
+	int sigfd;
+
+	char *name;
+	char *dir;
+	char *master_addr; /* HOST:PORT */
+	char master_key[41];
+	char *secret;
+	struct keys keys;
+
+	enum worker_state state;
+	int heartbeat_ms;
+	bool hello_pending;	  /* a HELLO must go out when the socket can take it */
+	int64_t hello_sent_at;	  /* monotonic ms; 0 when none is in flight */
+	int64_t next_heartbeat;	  /* monotonic ms */
+	int64_t connected_at;	  /* TCP connected, handshake not yet done */
+	int64_t handshake_warned; /* last "handshake does not complete" line */
+	int handshake_failures;
+	struct nodeload load;
+	uint32_t next_request_id;
+	bool stopping;
+	int exit_status;
+};
+
+/* Entry point of `drover worker`. Returns the process exit status. */
+int worker_main(int argc, char **argv);
+
+/* Send a message to the master; returns -1 when it cannot go out now. */
+int worker_send(struct worker *w, struct msg *msg);
+
+#endif
