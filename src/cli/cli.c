@@ -113,6 +113,13 @@ cli_main(int argc, char **argv)
 		free(token);
 		return CMD_USAGE;
 	}
+	if (strcmp(argv[i], "shell") != 0 && strcmp(argv[i], "help") != 0 &&
+	    cmd_find(argv[i]) == NULL) {
+		fprintf(stderr, "drover: unknown command '%s'\n", argv[i]);
+		cli_usage(stderr);
+		free(token);
+		return CMD_USAGE;
+	}
 	if (token == NULL)
 		token = cli_default_token();
 	ctx.client = client_new(api, token);

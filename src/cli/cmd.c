@@ -8,6 +8,12 @@
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_nodes_entry,
+	&cmd_launch_entry,
+	&cmd_ps_entry,
+	&cmd_stop_entry,
+	&cmd_kill_entry,
+	&cmd_usage_entry,
+	&cmd_logs_entry,
 	NULL,
 };
 

@@ -62,5 +62,11 @@ int cmd_call(struct cmd_ctx *, const char *method, const char *path,
 void cmd_print_json(json_t *);
 
 extern const struct cmd_entry cmd_nodes_entry;
+extern const struct cmd_entry cmd_launch_entry;
+extern const struct cmd_entry cmd_ps_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_kill_entry;
+extern const struct cmd_entry cmd_usage_entry;
+extern const struct cmd_entry cmd_logs_entry;
 
 #endif

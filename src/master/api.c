@@ -29,6 +29,13 @@ static const struct api_route {
 } api_routes[] = {
 	{ "GET", "/v1/nodes", api_nodes_list },
 	{ "GET", "/v1/nodes/:name", api_nodes_get },
+	{ "GET", "/v1/nodes/:name/usage", api_nodes_usage },
+	{ "POST", "/v1/apps", api_apps_create },
+	{ "GET", "/v1/apps", api_apps_list },
+	{ "GET", "/v1/apps/:id", api_apps_get },
+	{ "POST", "/v1/apps/:id/stop", api_apps_stop },
+	{ "POST", "/v1/apps/:id/signal", api_apps_signal },
+	{ "GET", "/v1/apps/:id/logs", api_apps_logs },
 };
 
 int
@@ -273,6 +280,15 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_YES;
 	}
 	log_trace(TRACE_HTTP, "%s %s -> %d", req->method, req->path, status);
+	if (req->response != NULL) {
+		enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status,
+		    req->response);
+
+		MHD_destroy_response(req->response);
+		req->response = NULL;
+		json_decref(reply);
+		return rc;
+	}
 	return api_queue_json(conn, status, reply);
 }
 

@@ -12,6 +12,7 @@
 
 struct master;
 struct MHD_Connection;
+struct MHD_Response;
 
 /* Request bodies larger than this are refused with 413. */
 #define API_BODY_MAX (1024 * 1024)
@@ -33,6 +34,8 @@ struct api_request {
 	bool done;	/* a suspended request got its answer */
 	int status;
 	json_t *reply;
+	/* A handler may answer with its own response (a stream) instead of JSON. */
+	struct MHD_Response *response;
 };
 
 /*
@@ -67,5 +70,12 @@ void api_complete(struct api_request *, int status, json_t *reply);
 /* Route handlers (api-*.c). */
 int api_nodes_list(struct api_request *, json_t **reply);
 int api_nodes_get(struct api_request *, json_t **reply);
+int api_nodes_usage(struct api_request *, json_t **reply);
+int api_apps_create(struct api_request *, json_t **reply);
+int api_apps_list(struct api_request *, json_t **reply);
+int api_apps_get(struct api_request *, json_t **reply);
+int api_apps_stop(struct api_request *, json_t **reply);
+int api_apps_signal(struct api_request *, json_t **reply);
+int api_apps_logs(struct api_request *, json_t **reply);
 
 #endif

@@ -22,6 +22,9 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "master/api.h"
+#include "master/app.h"
+#include "master/logpipe.h"
+#include "master/pending.h"
 #include "master/node.h"
 #include "master/rpc.h"
 #include "master/zap.h"
@@ -299,11 +302,22 @@ master_handle_router(struct master *m)
 	}
 }
 
+void
+master_node_lost(struct master *m, struct node *n)
+{
+	size_t lost = app_mark_lost(m->apps, n->name, util_wall_ms());
+
+	if (lost > 0)
+		log_warnx("%zu apps on %s are lost", lost, n->name);
+	pending_node_lost(m, n->name);
+	logpipe_node_lost(m, n->name);
+}
+
 static void
 master_on_node_lost(struct node *n, void *arg)
 {
-	(void)arg;
 	log_warnx("node %s is unavailable: two heartbeats missed", n->name);
+	master_node_lost(arg, n);
 }
 
 static int
@@ -373,6 +387,7 @@ master_loop(struct master *m)
 		if (now >= next_tick) {
 			node_sweep(m->nodes, now, m->heartbeat_ms,
 			    master_on_node_lost, m);
+			pending_expire(m, now);
 			next_tick = now + tick_ms;
 		}
 	}
@@ -482,6 +497,7 @@ master_main(int argc, char **argv)
 	m.zctx = zmq_ctx_new();
 	zmq_ctx_set(m.zctx, ZMQ_MAX_SOCKETS, 1024);
 	m.nodes = node_table_new();
+	m.apps = app_registry_new();
 	master_open_router(&m);
 	if ((m.api = api_start(&m, m.api_addr, &cause)) == NULL)
 		fatalx("%s", cause);
@@ -498,7 +514,12 @@ master_main(int argc, char **argv)
 
 	master_loop(&m);
 
+	/* No REST call may stay parked: libmicrohttpd cannot stop with one. */
+	pending_fail_all(&m, "the master is shutting down");
+	logpipe_end_all(&m);
+	api_run(m.api);
 	api_stop(m.api);
+	app_registry_free(m.apps);
 	zmq_socket_monitor(m.router, NULL, 0);
 	zmq_close(m.monitor);
 	zmq_close(m.router);

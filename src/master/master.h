@@ -15,6 +15,9 @@
 struct api;
 struct node_table;
 struct msg;
+struct pending;
+struct app_registry;
+struct logpipe;
 
 struct master {
 	void *zctx;
@@ -24,6 +27,10 @@ struct master {
 	int sigfd;
 	struct api *api;
 	struct node_table *nodes;
+	struct app_registry *apps;
+	struct pending *pending;   /* worker requests REST calls wait on */
+	struct logpipe *logpipes;  /* logs streaming from workers to clients */
+	uint32_t next_stream_id;
 
 	char *state_dir;
 	char *bind;	/* HOST:PORT for workers */
@@ -41,6 +48,10 @@ struct master {
 
 /* Entry point of `drover master`. Returns the process exit status. */
 int master_main(int argc, char **argv);
+
+/* A node went away: its apps are lost, requests to it fail, streams end. */
+struct node;
+void master_node_lost(struct master *m, struct node *n);
 
 /* Send a message to a worker; logs and returns -1 when it cannot go out. */
 int master_send(struct master *m, struct msg *msg);

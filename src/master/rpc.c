@@ -10,7 +10,10 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "master/master.h"
+#include "master/app.h"
+#include "master/logpipe.h"
 #include "master/node.h"
+#include "master/pending.h"
 
 /*
  * Each entry names the message, its handler, and whether the sender must be
@@ -21,6 +24,8 @@
 static void rpc_hello(struct master *, struct node *, struct msg *);
 static void rpc_heartbeat(struct master *, struct node *, struct msg *);
 static void rpc_bye(struct master *, struct node *, struct msg *);
+static void rpc_reply(struct master *, struct node *, struct msg *);
+static void rpc_app_state(struct master *, struct node *, struct msg *);
 
 static const struct rpc_entry {
 	int type;
@@ -30,6 +35,12 @@ static const struct rpc_entry {
 	{ MSG_HELLO, rpc_hello, false },
 	{ MSG_HEARTBEAT, rpc_heartbeat, true },
 	{ MSG_BYE, rpc_bye, true },
+	{ MSG_LAUNCHED, rpc_reply, true },
+	{ MSG_SIGNALED, rpc_reply, true },
+	{ MSG_USAGE_REPLY, rpc_reply, true },
+	{ MSG_ERROR, rpc_reply, true },
+	{ MSG_APP_STATE, rpc_app_state, true },
+	{ MSG_LOG_DATA, logpipe_data, true },
 };
 
 /* Compare secrets without leaking, through timing, how much matched. */
@@ -122,6 +133,26 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	msg_free(r);
 }
 
+/* The kernel states of a node's live apps, as its heartbeat reports them. */
+static void
+rpc_merge_states(struct master *m, struct node *n, json_t *states)
+{
+	struct app_record *a;
+	const char *id;
+	json_t *st;
+	size_t i;
+
+	if (!json_is_array(states))
+		return;
+	json_array_foreach(states, i, st) {
+		if ((id = json_string_value(json_object_get(st, "id"))) == NULL ||
+		    (a = app_lookup(m->apps, id)) == NULL ||
+		    strcmp(a->node, n->name) != 0)
+			continue;
+		app_update(a, json_deep_copy(st));
+	}
+}
+
 static void
 rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 {
@@ -142,6 +173,7 @@ rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 	n->apps = (int)apps;
 	if (node_seen(n, util_now_ms()))
 		log_info("node %s is ready again", n->name);
+	rpc_merge_states(m, n, json_object_get(req->body, "app_states"));
 }
 
 static void
@@ -150,6 +182,43 @@ rpc_bye(struct master *m, struct node *n, struct msg *req)
 	(void)req;
 	log_info("node %s is shutting down", n->name);
 	node_disconnect(m->nodes, n);
+	master_node_lost(m, n);
+}
+
+/* A reply to a request some REST call waits on. */
+static void
+rpc_reply(struct master *m, struct node *n, struct msg *req)
+{
+	if (pending_reply(m, req))
+		return;
+	if (req->type == MSG_ERROR) {
+		if (logpipe_error(m, req))
+			return;
+		log_warnx("node %s reports an error: %s", n->name,
+		    json_string_value(json_object_get(req->body, "error")));
+		return;
+	}
+	log_debug("node %s: late %s (id %u) after its request timed out",
+	    n->name, msg_type_name(req->type), req->id);
+}
+
+/* An app changed (it ended): the worker tells without being asked. */
+static void
+rpc_app_state(struct master *m, struct node *n, struct msg *req)
+{
+	const char *id = json_string_value(json_object_get(req->body, "id"));
+	struct app_record *a;
+
+	if (id == NULL || (a = app_lookup(m->apps, id)) == NULL ||
+	    strcmp(a->node, n->name) != 0) {
+		log_debug("node %s: state of an app this master does not know: "
+		    "%s", n->name, id != NULL ? id : "?");
+		return;
+	}
+	app_update(a, json_incref(req->body));
+	if (!app_record_alive(a))
+		log_info("app %s on %s ended: %s", a->id, n->name,
+		    json_string_value(json_object_get(a->obj, "cause")));
 }
 
 void

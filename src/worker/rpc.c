@@ -6,6 +6,8 @@
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "common/msg.h"
+#include "worker/app.h"
+#include "worker/logstream.h"
 #include "worker/worker.h"
 
 static void rpc_welcome(struct worker *, struct msg *);
@@ -27,6 +29,12 @@ static const struct rpc_entry {
 	{ MSG_REFUSED, rpc_refused, false },
 	{ MSG_REREGISTER, rpc_reregister, false },
 	{ MSG_ERROR, rpc_error, false },
+	{ MSG_LAUNCH, app_launch, true },
+	{ MSG_SIGNAL, app_signal, true },
+	{ MSG_USAGE, app_usage, true },
+	{ MSG_LOGS, logstream_start, true },
+	{ MSG_LOG_CREDIT, logstream_credit, true },
+	{ MSG_LOG_CANCEL, logstream_cancel, true },
 };
 
 static void

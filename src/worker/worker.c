@@ -21,6 +21,8 @@
 #include "common/token.h"
 #include "common/util.h"
 #include "common/xmem.h"
+#include "worker/app.h"
+#include "worker/logstream.h"
 #include "worker/rpc.h"
 
 #define WORKER_MONITOR_ENDPOINT "inproc://drover-dealer-monitor"
@@ -110,11 +112,18 @@ static void
 worker_send_heartbeat(struct worker *w)
 {
 	double cpu = 0, mem = 0;
+	json_t *states;
 	struct msg *m;
+	int alive;
 
 	nodeload_sample(&w->load, &cpu, &mem);
-	m = msg_new(MSG_HEARTBEAT, 0, jsonx_pack("{s:f, s:f, s:i}",
-	    "cpu_pct", cpu, "mem_pct", mem, "apps", 0));
+	/*
+	 * The live apps' kernel states ride on the heartbeat, so `ps` on the
+	 * master is never older than one heartbeat and needs no round trip.
+	 */
+	states = app_live_states(w, &alive);
+	m = msg_new(MSG_HEARTBEAT, 0, jsonx_pack("{s:f, s:f, s:i, s:o}",
+	    "cpu_pct", cpu, "mem_pct", mem, "apps", alive, "app_states", states));
 	worker_send(w, m);
 	msg_free(m);
 }
@@ -299,6 +308,9 @@ worker_handle_signals(struct worker *w)
 
 	while (read(w->sigfd, &si, sizeof si) == sizeof si) {
 		switch (si.ssi_signo) {
+		case SIGCHLD:
+			app_reap(w);
+			break;
 		case SIGINT:
 		case SIGTERM:
 			log_info("stopping on %s", strsignal((int)si.ssi_signo));
@@ -310,31 +322,48 @@ worker_handle_signals(struct worker *w)
 	}
 }
 
+/* Descriptors polled besides the sockets: one output pipe per live app. */
+#define WORKER_POLL_MAX 8192
+
 static void
 worker_loop(struct worker *w)
 {
+	static zmq_pollitem_t items[WORKER_POLL_MAX];
+	static struct app *owners[WORKER_POLL_MAX];
+	static int fds[WORKER_POLL_MAX];
+
 	while (!w->stopping) {
-		zmq_pollitem_t items[] = {
-			{ w->dealer, 0, ZMQ_POLLIN, 0 },
-			{ w->monitor, 0, ZMQ_POLLIN, 0 },
-			{ NULL, w->sigfd, ZMQ_POLLIN, 0 },
-		};
 		int64_t now = util_now_ms();
 		long timeout = WORKER_TICK_MS;
+		int n, napps;
 
+		items[0] = (zmq_pollitem_t){ w->dealer, 0, ZMQ_POLLIN, 0 };
+		items[1] = (zmq_pollitem_t){ w->monitor, 0, ZMQ_POLLIN, 0 };
+		items[2] = (zmq_pollitem_t){ NULL, w->sigfd, ZMQ_POLLIN, 0 };
+		napps = app_output_fds(w, fds, owners, WORKER_POLL_MAX - 3);
+		for (int i = 0; i < napps; i++)
+			items[3 + i] = (zmq_pollitem_t){ NULL, fds[i],
+			    ZMQ_POLLIN, 0 };
+		n = 3 + napps;
 		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
 			timeout = w->next_heartbeat > now ?
 			    (long)(w->next_heartbeat - now) : 0;
-		if (zmq_poll(items, 3, timeout) == -1 && errno != EINTR)
+		if (zmq_poll(items, n, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
+		/* Output first: an exit reaped below must find its last words. */
+		for (int i = 0; i < napps; i++)
+			if (items[3 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+				app_read_output(w, owners[i]);
 		if (items[2].revents & ZMQ_POLLIN)
 			worker_handle_signals(w);
 		if (items[1].revents & ZMQ_POLLIN)
 			worker_handle_monitor(w);
 		if (items[0].revents & ZMQ_POLLIN)
 			worker_handle_dealer(w);
-		if (!w->stopping)
+		if (!w->stopping) {
+			app_tick(w, util_now_ms());
 			worker_tick(w);
+		}
 	}
 }
 
@@ -423,7 +452,15 @@ worker_main(int argc, char **argv)
 	worker_open_socket(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
+	app_on_output = logstream_on_output;
 	worker_loop(&w);
+
+	/*
+	 * The worker holds its apps' output pipes: without it they would die
+	 * of SIGPIPE at their next write, so stop them deliberately instead.
+	 */
+	logstream_free_all(&w);
+	app_free_all(&w, true);
 
 	if (w.state == WORKER_READY) {
 		struct msg *bye = msg_new(MSG_BYE, 0, NULL);

@@ -13,6 +13,8 @@
 #include "worker/nodeload.h"
 
 struct msg;
+struct app;
+struct logstream;
 
 enum worker_state {
 	WORKER_CONNECTING,  /* no handshake yet */
@@ -43,6 +45,9 @@ struct worker {
 	int handshake_failures;
 	struct nodeload load;
 	uint32_t next_request_id;
+	struct app *apps;	     /* newest first */
+	struct logstream *streams; /* logs being sent to the master */
+	int nstreams;
 	bool stopping;
 	int exit_status;
 };

@@ -1,0 +1,133 @@
+/* ps: the apps on every node or one, with their state and resource use. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "cli/table.h"
+#include "common/util.h"
+#include "common/xmem.h"
+
+/* Percent-encode s for a URL (caller frees), so any name is one segment. */
+static char *
+cmd_ps_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "800K", "12.3M", "1.5G" from kilobytes. */
+static void
+cmd_ps_format_kb(long long kb, char *buf, size_t len)
+{
+	if (kb < 1024)
+		snprintf(buf, len, "%lldK", kb);
+	else if (kb < 1024 * 1024)
+		snprintf(buf, len, "%.1fM", (double)kb / 1024.0);
+	else
+		snprintf(buf, len, "%.1fG", (double)kb / (1024.0 * 1024.0));
+}
+
+/* Add one app object as a row. */
+static void
+cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
+{
+	char pid[24], cpu[32], rss[32], started[48];
+	json_t *v;
+	const char *cells[10];
+
+	cells[0] = json_string_value(json_object_get(app, "id"));
+	cells[1] = json_string_value(json_object_get(app, "node"));
+	cells[2] = json_string_value(json_object_get(app, "name"));
+	cells[3] = NULL;
+	if (json_is_integer(v = json_object_get(app, "pid"))) {
+		snprintf(pid, sizeof pid, "%lld",
+		    (long long)json_integer_value(v));
+		cells[3] = pid;
+	}
+	cells[4] = json_string_value(json_object_get(app, "state"));
+	snprintf(cpu, sizeof cpu, "%.2fs", (double)(json_integer_value(
+	    json_object_get(app, "cpu_user_ms")) + json_integer_value(
+	    json_object_get(app, "cpu_sys_ms"))) / 1000.0);
+	cells[5] = cpu;
+	cells[6] = NULL;
+	if (json_is_integer(v = json_object_get(app, "max_rss_kb"))) {
+		cmd_ps_format_kb(json_integer_value(v), rss, sizeof rss);
+		cells[6] = rss;
+	}
+	cells[7] = NULL;
+	if (json_is_integer(v = json_object_get(app, "started_at"))) {
+		util_format_age(now_ms - json_integer_value(v), started,
+		    sizeof started - 4);
+		strcat(started, " ago");
+		cells[7] = started;
+	}
+	/* cause is null while the app lives: the table prints "-". */
+	cells[8] = json_string_value(json_object_get(app, "cause"));
+	table_add(t, cells);
+}
+
+static int
+cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
+{
+	static const char *const headers[] = { "ID", "NODE", "NAME", "PID",
+		"STATE", "CPU", "MAX RSS", "STARTED", "CAUSE" };
+	json_t *reply, *app;
+	struct table *t;
+	char *path, *node = NULL;
+	int64_t now_ms;
+	size_t i;
+	int rc;
+
+	if (a->argc > 0)
+		node = cmd_ps_escape(a->argv[0]);
+	path = xasprintf("/v1/apps%s%s%s", node != NULL ? "?node=" : "",
+	    node != NULL ? node : "", args_has(a, "all") ?
+	    (node != NULL ? "&all=1" : "?all=1") : "");
+	free(node);
+	rc = cmd_call(ctx, "GET", path, NULL, &reply);
+	free(path);
+	if (rc != CMD_OK)
+		return rc;
+	if (ctx->json) {
+		cmd_print_json(reply);
+		json_decref(reply);
+		return CMD_OK;
+	}
+	/* started_at is wall-clock time on the master. */
+	now_ms = util_wall_ms();
+	t = table_new(9, headers);
+	json_array_foreach(reply, i, app)
+		cmd_ps_add(t, app, now_ms);
+	table_print(t, stdout);
+	table_free(t);
+	json_decref(reply);
+	return CMD_OK;
+}
+
+const struct cmd_entry cmd_ps_entry = {
+	.name = "ps",
+	.usage = "[NODE] [--all]",
+	.summary = "list apps (live and recently ended; --all for every one)",
+	.options = "all",
+	.min_args = 0,
+	.max_args = 1,
+	.flags = 0,
+	.exec = cmd_ps_exec,
+};

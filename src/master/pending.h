@@ -1,0 +1,42 @@
+/*
+ * Requests sent to a worker that a REST call is waiting on. Each has a
+ * deadline; a reply, the deadline or the loss of the node completes it
+ * exactly once, so no REST call ever hangs on a worker.
+ */
+#ifndef DROVER_PENDING_H
+#define DROVER_PENDING_H
+
+#include <stdint.h>
+
+struct master;
+struct msg;
+struct api_request;
+
+struct pending {
+	uint32_t id; /* the request id the reply will carry */
+	char *node;
+	int64_t deadline; /* monotonic ms */
+	/* reply is NULL on timeout or when the node was lost (why says which). */
+	void (*done)(struct master *, struct pending *, struct msg *reply,
+	    const char *why);
+	struct api_request *req;
+	char *app; /* context for done: the app concerned */
+	struct pending *next;
+};
+
+/* A new pending request with a fresh id, linked into m. */
+struct pending *pending_new(struct master *m, const char *node, int timeout_ms,
+    void (*done)(struct master *, struct pending *, struct msg *, const char *),
+    struct api_request *req, const char *app);
+/* A reply arrived: complete its pending request, if any. True if it had one. */
+int pending_reply(struct master *m, struct msg *reply);
+/* Fail every request past its deadline. */
+void pending_expire(struct master *m, int64_t now);
+/* Fail every request to node (it became unavailable). */
+void pending_node_lost(struct master *m, const char *node);
+/* Fail everything (shutdown). */
+void pending_fail_all(struct master *m, const char *why);
+/* Unlink and free p (done already ran). */
+void pending_free(struct master *m, struct pending *p);
+
+#endif

@@ -1,0 +1,738 @@
+#include "worker/app.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/jsonx.h"
+#include "common/log.h"
+#include "common/msg.h"
+#include "common/signame.h"
+#include "common/util.h"
+#include "common/xmem.h"
+#include "worker/applog.h"
+#include "worker/cause.h"
+#include "worker/procfs.h"
+#include "worker/reap.h"
+#include "worker/spawn.h"
+#include "worker/worker.h"
+
+#define APP_ARGS_MAX 4096
+#define APP_ENV_MAX 4096
+#define APP_LOG_MAX_DEFAULT (64LL * 1024 * 1024)
+#define APP_LOG_KEEP_DEFAULT 3
+/* Output read per app per loop turn, so one chatty app cannot stall the rest. */
+#define APP_OUTPUT_BUDGET (1024 * 1024)
+
+void (*app_on_output)(struct worker *, struct app *);
+
+static const char *const app_phase_names[] = {
+	[APP_RUNNING] = "running", [APP_STOPPING] = "stopping",
+	[APP_EXITED] = "exited", [APP_FAILED] = "failed",
+};
+static const char *const app_event_names[] = {
+	[APP_EV_STOP] = "stop", [APP_EV_DEADLINE] = "deadline",
+	[APP_EV_REAPED] = "reaped",
+};
+
+struct app *
+app_find(struct worker *w, const char *id)
+{
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		if (strcmp(a->id, id) == 0)
+			return a;
+	return NULL;
+}
+
+static bool
+app_is_alive(const struct app *a)
+{
+	return a->phase == APP_RUNNING || a->phase == APP_STOPPING;
+}
+
+/* The kernel's view of a live process, in the words ps uses. */
+static const char *
+app_kernel_state(char s)
+{
+	switch (s) {
+	case 'R':
+		return "running";
+	case 'S':
+	case 'D':
+	case 'I':
+		return "sleeping";
+	case 'T':
+	case 't':
+		return "stopped";
+	case 'Z':
+		return "zombie";
+	default:
+		return "dead";
+	}
+}
+
+static long long
+app_tv_ms(const struct timeval *tv)
+{
+	return (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
+}
+
+json_t *
+app_to_json(const struct app *a)
+{
+	json_t *j = json_object();
+	struct procfs_stat st;
+	struct procfs_status ss;
+	bool alive = app_is_alive(a);
+
+	json_object_set_new(j, "id", json_string(a->id));
+	json_object_set_new(j, "name", json_string(a->name));
+	json_object_set_new(j, "path", json_string(a->path));
+	json_object_set_new(j, "args", json_incref(a->args));
+	json_object_set_new(j, "pid", a->pid > 0 ? json_integer(a->pid) :
+	    json_null());
+	json_object_set_new(j, "started_at", json_integer(a->started_at));
+	json_object_set_new(j, "ended_at", alive ? json_null() :
+	    json_integer(a->ended_at));
+	if (alive) {
+		const char *state = "dead";
+		long long u = 0, s = 0, rss = 0;
+
+		if (procfs_read_stat(a->pid, &st) == 0) {
+			state = app_kernel_state(st.state);
+			u = procfs_ticks_to_ms(st.utime);
+			s = procfs_ticks_to_ms(st.stime);
+		}
+		if (procfs_read_status(a->pid, &ss) == 0 && ss.vm_hwm_kb > 0)
+			rss = ss.vm_hwm_kb;
+		json_object_set_new(j, "state", json_string(state));
+		json_object_set_new(j, "cause", json_null());
+		json_object_set_new(j, "exit_code", json_null());
+		json_object_set_new(j, "signal", json_null());
+		json_object_set_new(j, "cpu_user_ms", json_integer(u));
+		json_object_set_new(j, "cpu_sys_ms", json_integer(s));
+		json_object_set_new(j, "max_rss_kb", json_integer(rss));
+		return j;
+	}
+	json_object_set_new(j, "state", json_string("dead"));
+	json_object_set_new(j, "cause", json_string(a->cause));
+	json_object_set_new(j, "exit_code", a->phase == APP_EXITED &&
+	    WIFEXITED(a->status) ? json_integer(WEXITSTATUS(a->status)) :
+	    json_null());
+	json_object_set_new(j, "signal", a->phase == APP_EXITED &&
+	    WIFSIGNALED(a->status) ?
+	    json_string(signame_from_number(WTERMSIG(a->status))) : json_null());
+	json_object_set_new(j, "cpu_user_ms", json_integer(app_tv_ms(&a->ru.ru_utime)));
+	json_object_set_new(j, "cpu_sys_ms", json_integer(app_tv_ms(&a->ru.ru_stime)));
+	json_object_set_new(j, "max_rss_kb", json_integer(a->ru.ru_maxrss));
+	return j;
+}
+
+static void
+app_reply(struct worker *w, uint32_t id, int type, json_t *body)
+{
+	struct msg *m = msg_new(type, id, body);
+
+	worker_send(w, m);
+	msg_free(m);
+}
+
+static void
+app_send_error(struct worker *w, struct msg *req, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+app_send_error(struct worker *w, struct msg *req, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	app_reply(w, req->id, MSG_ERROR, jsonx_pack("{s:s, s:s}", "error", text,
+	    "type", msg_type_name(req->type)));
+}
+
+/* Tell the master an app changed (it ended). */
+static void
+app_push_state(struct worker *w, struct app *a)
+{
+	app_reply(w, 0, MSG_APP_STATE, app_to_json(a));
+}
+
+/* The stop that was waiting for this app to end gets its answer. */
+static void
+app_answer_stop(struct worker *w, struct app *a)
+{
+	if (a->stop_request == 0)
+		return;
+	app_reply(w, a->stop_request, MSG_SIGNALED, jsonx_pack(
+	    "{s:s, s:s, s:b, s:o}", "app", a->id, "ended_by", a->stop_signal,
+	    "was_dead", 0, "app_state", app_to_json(a)));
+	a->stop_request = 0;
+}
+
+/*
+ * The state table. Each (phase, event) pair that can happen has a case;
+ * anything else is a bug or a race worth seeing in the log.
+ */
+static void
+app_transition(struct worker *w, struct app *a, enum app_event ev)
+{
+	switch (a->phase) {
+	case APP_RUNNING:
+		if (ev == APP_EV_STOP) {
+			a->phase = APP_STOPPING;
+			spawn_signal_group(a->pid, a->pidfd, SIGINT);
+			a->stop_signal = "SIGINT";
+			return;
+		}
+		if (ev == APP_EV_REAPED) {
+			a->phase = APP_EXITED;
+			app_push_state(w, a);
+			return;
+		}
+		break;
+	case APP_STOPPING:
+		if (ev == APP_EV_DEADLINE) {
+			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			a->stop_signal = "SIGKILL";
+			a->kill_at = 0;
+			return;
+		}
+		if (ev == APP_EV_REAPED) {
+			/* A stop ends the whole group, not only its leader. */
+			kill(-a->pid, SIGKILL);
+			a->phase = APP_EXITED;
+			a->kill_at = 0;
+			app_answer_stop(w, a);
+			app_push_state(w, a);
+			return;
+		}
+		break;
+	case APP_EXITED:
+	case APP_FAILED:
+		break;
+	}
+	log_warnx("app %s: event '%s' is impossible in phase '%s'", a->id,
+	    app_event_names[ev], app_phase_names[a->phase]);
+}
+
+/* Names from the network become file names: keep them inside the dir. */
+static bool
+app_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len == 0 || len > 128 || id[0] == '.' || id[0] == '-')
+		return false;
+	for (const char *p = id; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '_' &&
+		    *p != '-')
+			return false;
+	return true;
+}
+
+/* argv = [path, args...]; returns -1 with *cause on a non-string. */
+static char **
+app_build_argv(const char *path, json_t *args, char **cause)
+{
+	size_t n = args != NULL ? json_array_size(args) : 0, i;
+	char **argv = xcalloc(n + 2, sizeof *argv);
+	json_t *v;
+
+	argv[0] = xstrdup(path);
+	json_array_foreach(args, i, v) {
+		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			*cause = xasprintf("args[%zu] must be a string without "
+			    "NUL bytes", i);
+			for (size_t k = 0; k <= i; k++)
+				free(argv[k]);
+			free(argv);
+			return NULL;
+		}
+		argv[i + 1] = xstrdup(json_string_value(v));
+	}
+	return argv;
+}
+
+/*
+ * A clean environment, like a service manager gives: a standard PATH, the
+ * app's identity, then what the user asked for on top.
+ */
+static char **
+app_build_env(struct worker *w, const char *id, json_t *env, char **cause)
+{
+	size_t n = env != NULL ? json_object_size(env) : 0, i = 0;
+	char **envp = xcalloc(n + 8, sizeof *envp);
+	const char *key;
+	json_t *v;
+
+	envp[i++] = xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+	    "/usr/bin:/sbin:/bin");
+	envp[i++] = xstrdup("LANG=C.UTF-8");
+	envp[i++] = xstrdup("HOME=/");
+	envp[i++] = xasprintf("DROVER_APP_ID=%s", id);
+	envp[i++] = xasprintf("DROVER_NODE=%s", w->name);
+	json_object_foreach(env, key, v) {
+		if (!json_is_string(v) || key[0] == '\0' || strchr(key, '=') ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			*cause = xasprintf("env '%s' must be a string value "
+			    "with a name without '='", key);
+			for (size_t k = 0; k < i; k++)
+				free(envp[k]);
+			free(envp);
+			return NULL;
+		}
+		envp[i++] = xasprintf("%s=%s", key, json_string_value(v));
+	}
+	return envp;
+}
+
+static void
+app_free_strv(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+void
+app_launch(struct worker *w, struct msg *req)
+{
+	const char *id, *path, *name = NULL, *cwd = NULL;
+	long long log_max = APP_LOG_MAX_DEFAULT, log_keep = APP_LOG_KEEP_DEFAULT;
+	json_t *args = NULL, *env = NULL;
+	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
+	struct spawn_request sr = { 0 };
+	struct spawn_result res;
+	int pipefd[2] = { -1, -1 };
+	struct app *a = NULL;
+
+	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
+	    msg_get_str(req, "path", true, &path, &cause) == -1 ||
+	    msg_get_str(req, "name", false, &name, &cause) == -1 ||
+	    msg_get_str(req, "cwd", false, &cwd, &cause) == -1 ||
+	    jsonx_get_array(req->body, "args", false, &args, &cause) == -1 ||
+	    jsonx_get_object(req->body, "env", false, &env, &cause) == -1 ||
+	    msg_get_int(req, "log_max", false, 4096, 1LL << 40, &log_max,
+		&cause) == -1 ||
+	    msg_get_int(req, "log_keep", false, 0, APPLOG_MAX_KEEP, &log_keep,
+		&cause) == -1)
+		goto refuse;
+	if (!app_id_valid(id)) {
+		cause = xasprintf("bad app id '%.64s'", id);
+		goto refuse;
+	}
+	if (app_find(w, id) != NULL) {
+		cause = xasprintf("app %s exists already", id);
+		goto refuse;
+	}
+	if (path[0] != '/') {
+		cause = xasprintf("path '%.256s' is not absolute", path);
+		goto refuse;
+	}
+	if (args != NULL && json_array_size(args) > APP_ARGS_MAX) {
+		cause = xasprintf("more than %d args", APP_ARGS_MAX);
+		goto refuse;
+	}
+	if (env != NULL && json_object_size(env) > APP_ENV_MAX) {
+		cause = xasprintf("more than %d env variables", APP_ENV_MAX);
+		goto refuse;
+	}
+	if ((argv = app_build_argv(path, args, &cause)) == NULL ||
+	    (envp = app_build_env(w, id, env, &cause)) == NULL)
+		goto refuse;
+
+	a = xcalloc(1, sizeof *a);
+	a->id = xstrdup(id);
+	a->name = xstrdup(name != NULL ? name : id);
+	a->path = xstrdup(path);
+	a->args = args != NULL ? json_deep_copy(args) : json_array();
+	a->dir = xasprintf("%s/apps/%s", w->dir, id);
+	a->pidfd = -1;
+	a->out_fd = -1;
+	if (util_mkdir_p(a->dir, 0750) == -1) {
+		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
+		goto refuse;
+	}
+	logpath = xasprintf("%s/output.log", a->dir);
+	if ((a->log = applog_open(logpath, (off_t)log_max, (int)log_keep,
+		 &cause)) == NULL)
+		goto refuse;
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		cause = xasprintf("pipe: %s", strerror(errno));
+		goto refuse;
+	}
+	/* A larger pipe lets a burst of output wait without blocking the app. */
+	fcntl(pipefd[0], F_SETPIPE_SZ, 1024 * 1024);
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+
+	sr.path = path;
+	sr.argv = argv;
+	sr.envp = envp;
+	sr.cwd = cwd != NULL ? cwd : a->dir;
+	sr.log_fd = pipefd[1];
+	a->started_at = util_wall_ms();
+	if (spawn_app(&sr, &res, &cause) == -1) {
+		/* It never ran: recorded as dead, with the reason. */
+		a->phase = APP_FAILED;
+		a->ended_at = util_wall_ms();
+		snprintf(a->cause, sizeof a->cause, "%s", cause);
+		free(cause);
+		cause = NULL;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		log_info("app %s: %s", a->id, a->cause);
+	} else {
+		close(pipefd[1]);
+		a->pid = res.pid;
+		a->pidfd = res.pidfd;
+		a->out_fd = pipefd[0];
+		a->phase = APP_RUNNING;
+		log_trace(TRACE_SPAWN, "app %s: started %s as pid %d", a->id,
+		    path, (int)a->pid);
+	}
+	a->next = w->apps;
+	w->apps = a;
+	app_reply(w, req->id, MSG_LAUNCHED, app_to_json(a));
+	goto out;
+
+refuse:
+	if (a != NULL) {
+		if (a->log != NULL)
+			applog_close(a->log);
+		if (pipefd[0] != -1) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		free(a->id);
+		free(a->name);
+		free(a->path);
+		json_decref(a->args);
+		free(a->dir);
+		free(a);
+	}
+	app_send_error(w, req, "launch refused: %s", cause);
+	free(cause);
+out:
+	free(logpath);
+	app_free_strv(argv);
+	app_free_strv(envp);
+}
+
+void
+app_signal(struct worker *w, struct msg *req)
+{
+	const char *id, *signame = NULL;
+	long long timeout = -1;
+	char *cause = NULL;
+	struct app *a;
+	int sig;
+
+	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
+	    msg_get_str(req, "signal", false, &signame, &cause) == -1 ||
+	    msg_get_int(req, "timeout_ms", false, 0, 86400000, &timeout,
+		&cause) == -1) {
+		app_send_error(w, req, "%s", cause);
+		free(cause);
+		return;
+	}
+	if ((a = app_find(w, id)) == NULL) {
+		app_send_error(w, req, "no such app on %s: %s", w->name, id);
+		return;
+	}
+	sig = signame != NULL ? signame_to_number(signame) :
+	    timeout >= 0 ? SIGINT : SIGKILL;
+	if (sig <= 0) {
+		app_send_error(w, req, "unknown signal '%.32s'", signame);
+		return;
+	}
+	if (!app_is_alive(a)) {
+		const char *ended_by = NULL;
+
+		/* The leader is gone; a daemon it left in its group is not. */
+		if (a->pid > 0 && kill(-a->pid, 0) == 0) {
+			kill(-a->pid, SIGKILL);
+			ended_by = "SIGKILL";
+		}
+		app_reply(w, req->id, MSG_SIGNALED, jsonx_pack(
+		    "{s:s, s:s?, s:b, s:o}", "app", a->id, "ended_by", ended_by,
+		    "was_dead", 1, "app_state", app_to_json(a)));
+		return;
+	}
+	if (timeout >= 0) {
+		if (a->phase == APP_STOPPING) {
+			app_send_error(w, req, "a stop of %s is already under way",
+			    a->id);
+			return;
+		}
+		a->stop_request = req->id;
+		a->kill_at = util_now_ms() + timeout;
+		app_transition(w, a, APP_EV_STOP);
+		if (sig != SIGINT) {
+			spawn_signal_group(a->pid, a->pidfd, sig);
+			a->stop_signal = signame_from_number(sig);
+		}
+		return;
+	}
+	if (spawn_signal_group(a->pid, a->pidfd, sig) == -1) {
+		app_send_error(w, req, "cannot signal %s: %s", a->id,
+		    strerror(errno));
+		return;
+	}
+	app_reply(w, req->id, MSG_SIGNALED, jsonx_pack("{s:s, s:s, s:b, s:o}",
+	    "app", a->id, "signal", signame_from_number(sig), "was_dead", 0,
+	    "app_state", app_to_json(a)));
+}
+
+static void
+app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
+{
+	struct worker *w = arg;
+
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
+		if (a->pid != pid || !app_is_alive(a))
+			continue;
+		a->status = status;
+		a->ru = *ru;
+		a->ended_at = util_wall_ms();
+		cause_format(status, false, a->cause, sizeof a->cause);
+		if (a->pidfd != -1) {
+			close(a->pidfd);
+			a->pidfd = -1;
+		}
+		/* Take what it wrote last before anyone reads its state. */
+		if (a->out_fd != -1)
+			app_read_output(w, a);
+		log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)pid,
+		    a->cause);
+		app_transition(w, a, APP_EV_REAPED);
+		return;
+	}
+	log_debug("reaped pid %d that is no app", (int)pid);
+}
+
+void
+app_reap(struct worker *w)
+{
+	reap_children(app_on_reaped, w);
+}
+
+void
+app_tick(struct worker *w, int64_t now)
+{
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		if (a->phase == APP_STOPPING && a->kill_at != 0 &&
+		    now >= a->kill_at)
+			app_transition(w, a, APP_EV_DEADLINE);
+}
+
+int
+app_output_fds(struct worker *w, int *fds, struct app **apps, int max)
+{
+	int n = 0;
+
+	for (struct app *a = w->apps; a != NULL && n < max; a = a->next) {
+		if (a->out_fd == -1)
+			continue;
+		fds[n] = a->out_fd;
+		apps[n++] = a;
+	}
+	return n;
+}
+
+void
+app_read_output(struct worker *w, struct app *a)
+{
+	char buf[65536];
+	size_t budget = APP_OUTPUT_BUDGET;
+	bool wrote = false;
+	ssize_t n;
+
+	while (budget > 0 && a->out_fd != -1) {
+		n = read(a->out_fd, buf, sizeof buf);
+		if (n > 0) {
+			if (applog_write(a->log, buf, (size_t)n) == -1)
+				log_warn("app %s: log write", a->id);
+			wrote = true;
+			budget -= (size_t)n < budget ? (size_t)n : budget;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		/* EOF: every writer (the app and its children) is gone. */
+		close(a->out_fd);
+		a->out_fd = -1;
+	}
+	if ((wrote || a->out_fd == -1) && app_on_output != NULL)
+		app_on_output(w, a);
+}
+
+json_t *
+app_live_states(struct worker *w, int *alive)
+{
+	json_t *list = json_array();
+
+	*alive = 0;
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
+		if (!app_is_alive(a))
+			continue;
+		(*alive)++;
+		json_array_append_new(list, app_to_json(a));
+	}
+	return list;
+}
+
+/* One process of the node, for summing an app's tree. */
+struct app_proc {
+	pid_t pid;
+	pid_t ppid;
+	long long cpu_user_ms;
+	long long cpu_sys_ms;
+};
+
+/* Every process on the node with its parent, from one pass over /proc. */
+static struct app_proc *
+app_scan_procs(size_t *count)
+{
+	struct app_proc *v = NULL;
+	size_t n = 0, cap = 0;
+	struct procfs_stat st;
+	struct dirent *d;
+	DIR *dir;
+
+	*count = 0;
+	if ((dir = opendir("/proc")) == NULL)
+		return NULL;
+	while ((d = readdir(dir)) != NULL) {
+		char *end;
+		long pid = strtol(d->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || procfs_read_stat((pid_t)pid,
+			&st) == -1)
+			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 512 : cap * 2;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[n].pid = (pid_t)pid;
+		v[n].ppid = st.ppid;
+		v[n].cpu_user_ms = procfs_ticks_to_ms(st.utime);
+		v[n].cpu_sys_ms = procfs_ticks_to_ms(st.stime);
+		n++;
+	}
+	closedir(dir);
+	*count = n;
+	return v;
+}
+
+/* Sum CPU and peak memory over root and all its descendants. */
+static void
+app_sum_tree(const struct app_proc *procs, size_t n, pid_t root,
+    long long *user, long long *sys, long long *rss)
+{
+	pid_t *queue = xcalloc(n + 1, sizeof *queue);
+	size_t head = 0, tail = 0;
+	struct procfs_status ss;
+
+	*user = *sys = *rss = 0;
+	queue[tail++] = root;
+	while (head < tail) {
+		pid_t p = queue[head++];
+
+		for (size_t i = 0; i < n; i++) {
+			if (procs[i].pid == p) {
+				*user += procs[i].cpu_user_ms;
+				*sys += procs[i].cpu_sys_ms;
+				if (procfs_read_status(p, &ss) == 0 &&
+				    ss.vm_hwm_kb > 0)
+					*rss += ss.vm_hwm_kb;
+			} else if (procs[i].ppid == p && tail < n)
+				queue[tail++] = procs[i].pid;
+		}
+	}
+	free(queue);
+}
+
+static json_t *
+app_usage_figures(long long user, long long sys, long long rss)
+{
+	return jsonx_pack("{s:I, s:I, s:I}", "cpu_user_ms", (json_int_t)user,
+	    "cpu_sys_ms", (json_int_t)sys, "max_rss_kb", (json_int_t)rss);
+}
+
+void
+app_usage(struct worker *w, struct msg *req)
+{
+	long long tu = 0, ts = 0, trss = 0;
+	struct app_proc *procs;
+	struct rusage ch;
+	json_t *list = json_array(), *item;
+	size_t n;
+
+	procs = app_scan_procs(&n);
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
+		long long u, s, rss;
+		bool alive = app_is_alive(a);
+
+		if (a->phase == APP_FAILED)
+			continue;
+		if (alive)
+			app_sum_tree(procs, n, a->pid, &u, &s, &rss);
+		else {
+			u = app_tv_ms(&a->ru.ru_utime);
+			s = app_tv_ms(&a->ru.ru_stime);
+			rss = a->ru.ru_maxrss;
+		}
+		tu += u;
+		ts += s;
+		trss += rss;
+		item = app_usage_figures(u, s, rss);
+		json_object_set_new(item, "id", json_string(a->id));
+		json_object_set_new(item, "pid", json_integer(a->pid));
+		json_object_set_new(item, "alive", json_boolean(alive));
+		json_array_append_new(list, item);
+	}
+	free(procs);
+	getrusage(RUSAGE_CHILDREN, &ch);
+	app_reply(w, req->id, MSG_USAGE_REPLY, jsonx_pack("{s:o, s:o, s:o}",
+	    "apps", list, "total", app_usage_figures(tu, ts, trss),
+	    "children", app_usage_figures(app_tv_ms(&ch.ru_utime),
+		app_tv_ms(&ch.ru_stime), ch.ru_maxrss)));
+}
+
+void
+app_free_all(struct worker *w, bool kill_apps)
+{
+	struct app *a, *next;
+
+	for (a = w->apps; a != NULL; a = next) {
+		next = a->next;
+		if (kill_apps && app_is_alive(a))
+			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+		if (a->pidfd != -1)
+			close(a->pidfd);
+		if (a->out_fd != -1)
+			close(a->out_fd);
+		applog_close(a->log);
+		json_decref(a->args);
+		free(a->id);
+		free(a->name);
+		free(a->path);
+		free(a->dir);
+		free(a);
+	}
+	w->apps = NULL;
+}
