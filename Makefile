@@ -1,16 +1,37 @@
 # Thin wrapper over Meson/Ninja: the targets a new user types.
-BUILD    ?= build
-MESON    ?= meson
-PYTEST   ?= /usr/bin/python3 -m pytest
-WORKERS  ?= 2
+#   make          build build/drover
+#   make run      a local cluster (master + 2 workers) with the shell
+#   make test     everything: unit tests (sanitizers, valgrind), fuzz corpora,
+#                 system tests against the sanitizer build
+#   make deps     install the Debian 12 packages all of this needs
+#   make bench    the benchmarks in bench/
+#   make fuzz     each fuzz target for FUZZ_SECONDS (default 60)
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+MESON      ?= meson
+PYTEST     ?= /usr/bin/python3 -m pytest
+WORKERS    ?= 2
+FUZZ_SECONDS ?= 60
 
 # Debian 12 packages the build, the tests and `make run` need.
-DEPS = build-essential meson ninja-build pkg-config \
-       libzmq3-dev libczmq-dev libjansson-dev libmicrohttpd-dev \
+DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
+       valgrind libzmq3-dev libczmq-dev libjansson-dev libmicrohttpd-dev \
        libcurl4-openssl-dev libedit-dev libsodium-dev libcmocka-dev \
-       python3-pytest iproute2 curl procps
+       python3-pytest iproute2 procps
 
-.PHONY: all deps build test unit system run bench clean
+FUZZ_TARGETS = msg args jsonbody procfs signame
+FUZZ_EXTRA_procfs = src/worker/procfs.c
+FUZZ_EXTRA_args = src/cli/args.c
+FUZZ_COMMON = $(wildcard src/common/*.c)
+FUZZ_PKGS = libzmq libczmq jansson libsodium
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -DDROVER_VERSION='"fuzz"' \
+	-Isrc $(shell pkg-config --cflags $(FUZZ_PKGS))
+FUZZ_LIBS = $(shell pkg-config --libs $(FUZZ_PKGS))
+
+.PHONY: all deps build asan test unit unit-asan unit-valgrind system \
+	system-asan run bench fuzz fuzz-build fuzz-corpus clean
 
 all: build
 
@@ -26,26 +47,75 @@ deps:
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD)
 
+$(ASAN_BUILD)/build.ninja:
+	$(MESON) setup $(ASAN_BUILD) -Db_sanitize=address,undefined \
+	  -Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+asan: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
 unit: build
-	$(MESON) test -C $(BUILD) --print-errorlogs
+	$(MESON) test -C $(BUILD) --suite unit --print-errorlogs
+
+unit-asan: asan
+	$(MESON) test -C $(ASAN_BUILD) --suite unit --print-errorlogs
+
+# valgrind cannot run under ASan: the plain build's unit tests, once more.
+unit-valgrind: build
+	$(MESON) test -C $(BUILD) --suite unit --print-errorlogs \
+	  --wrapper 'valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q'
 
 system: build
 	DROVER_BIN=$(abspath $(BUILD))/drover $(PYTEST) -q tests/system
 
+# The system tests against the sanitizer build: any ASan, UBSan or leak
+# report makes a daemon exit non-zero, which the tests check.
+system-asan: asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	DROVER_BIN=$(abspath $(ASAN_BUILD))/drover $(PYTEST) -q tests/system
+
 test: deps
-	$(MAKE) build
-	$(MAKE) unit
-	$(MAKE) system
+	$(MAKE) build asan fuzz-build
+	$(MAKE) unit-asan unit-valgrind fuzz-corpus system-asan
 
 run: deps
 	$(MAKE) build
 	$(BUILD)/drover dev --workers $(WORKERS)
 
 bench: build
-	@echo "see bench/README.md; e.g. $(BUILD)/bench/heartbeat-load --workers 1000"
+	$(BUILD)/bench/heartbeat-load --workers 10000 --seconds 30 --drover $(BUILD)/drover
+	$(BUILD)/bench/launch --drover $(BUILD)/drover
+
+$(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_COMMON) $(wildcard src/*/*.h)
+	@mkdir -p $(FUZZ_BUILD)
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_EXTRA_$*) -o $@ $(FUZZ_LIBS)
+
+fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
+
+# Each target over its checked-in corpus once: fast and deterministic.
+fuzz-corpus: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz corpus: $$t ($$(ls fuzz/corpus/$$t | wc -l) inputs)"; \
+	  $(FUZZ_BUILD)/$$t -runs=0 fuzz/corpus/$$t 2>$(FUZZ_BUILD)/$$t.log || \
+	    { cat $(FUZZ_BUILD)/$$t.log; exit 1; }; \
+	  grep -E "^(INFO: )?Done" $(FUZZ_BUILD)/$$t.log || true; \
+	done
+
+# Real fuzzing: new inputs go to a scratch copy, crashes to $(FUZZ_BUILD)/.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(FUZZ_BUILD)/corpus-$$t; cp -r fuzz/corpus/$$t $(FUZZ_BUILD)/corpus-$$t; \
+	  echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- $(FUZZ_BUILD)/corpus-$$t \
+	    2>&1 | grep -E '^(Done|==|SUMMARY)' || true; \
+	  test -z "$$(ls $(FUZZ_BUILD)/crash-$$t-* 2>/dev/null)" || \
+	    { echo "$$t: crash found, see $(FUZZ_BUILD)/crash-$$t-*"; exit 1; }; \
+	done
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -7,30 +7,6 @@
 #include "common/signame.h"
 #include "common/xmem.h"
 
-/* Percent-encode s for a URL (caller frees), so any id is one segment. */
-static char *
-cmd_kill_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			*o++ = (char)c;
-		else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 static int
 cmd_kill_exec(struct cmd_ctx *ctx, struct args *a)
 {
@@ -48,7 +24,7 @@ cmd_kill_exec(struct cmd_ctx *ctx, struct args *a)
 	}
 	/* Copied: signame_from_number's result is overwritten by its next call. */
 	canonical = xstrdup(signame_from_number(sig));
-	id = cmd_kill_escape(app);
+	id = cmd_escape(app);
 	path = xasprintf("/v1/apps/%s/signal", id);
 	free(id);
 	body = json_pack("{s:s}", "signal", canonical);

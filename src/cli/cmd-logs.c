@@ -25,30 +25,6 @@ struct cmd_logs_out {
 	int write_errno; /* stdout failed (0: it did not) */
 };
 
-/* Percent-encode s for a URL (caller frees), so any id is one segment. */
-static char *
-cmd_logs_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			*o++ = (char)c;
-		else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The "error" text if data is a JSON error reply (allocated), else NULL. */
 static char *
 cmd_logs_error_text(const char *data, size_t len)
@@ -167,7 +143,7 @@ cmd_logs_exec(struct cmd_ctx *ctx, struct args *a)
 		    cmd_logs_entry.usage);
 		return CMD_USAGE;
 	}
-	id = cmd_logs_escape(a->argv[0]);
+	id = cmd_escape(a->argv[0]);
 	if (tail >= 0)
 		path = xasprintf("/v1/apps/%s/logs?tail=%lld%s", id, tail,
 		    args_has(a, "follow") ? "&follow=1" : "");

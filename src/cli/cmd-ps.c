@@ -8,42 +8,6 @@
 #include "common/util.h"
 #include "common/xmem.h"
 
-/* Percent-encode s for a URL (caller frees), so any name is one segment. */
-static char *
-cmd_ps_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			*o++ = (char)c;
-		else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* "800K", "12.3M", "1.5G" from kilobytes. */
-static void
-cmd_ps_format_kb(long long kb, char *buf, size_t len)
-{
-	if (kb < 1024)
-		snprintf(buf, len, "%lldK", kb);
-	else if (kb < 1024 * 1024)
-		snprintf(buf, len, "%.1fM", (double)kb / 1024.0);
-	else
-		snprintf(buf, len, "%.1fG", (double)kb / (1024.0 * 1024.0));
-}
-
 /* Add one app object as a row. */
 static void
 cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
@@ -68,7 +32,7 @@ cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
 	cells[5] = cpu;
 	cells[6] = NULL;
 	if (json_is_integer(v = json_object_get(app, "max_rss_kb"))) {
-		cmd_ps_format_kb(json_integer_value(v), rss, sizeof rss);
+		cmd_format_kb(json_integer_value(v), rss, sizeof rss);
 		cells[6] = rss;
 	}
 	cells[7] = NULL;
@@ -96,7 +60,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 	int rc;
 
 	if (a->argc > 0)
-		node = cmd_ps_escape(a->argv[0]);
+		node = cmd_escape(a->argv[0]);
 	path = xasprintf("/v1/apps%s%s%s", node != NULL ? "?node=" : "",
 	    node != NULL ? node : "", args_has(a, "all") ?
 	    (node != NULL ? "&all=1" : "?all=1") : "");

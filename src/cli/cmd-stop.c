@@ -10,30 +10,6 @@
 #define CMD_STOP_TIMEOUT_DEFAULT 10
 #define CMD_STOP_TIMEOUT_MAX 3600
 
-/* Percent-encode s for a URL (caller frees), so any id is one segment. */
-static char *
-cmd_stop_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			*o++ = (char)c;
-		else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* The --timeout value, or -1 when it is not an integer in range. */
 static long
 cmd_stop_parse_timeout(const char *text)
@@ -67,7 +43,7 @@ cmd_stop_exec(struct cmd_ctx *ctx, struct args *a)
 		    cmd_stop_entry.usage);
 		return CMD_USAGE;
 	}
-	id = cmd_stop_escape(app);
+	id = cmd_escape(app);
 	path = xasprintf("/v1/apps/%s/stop", id);
 	free(id);
 	body = json_pack("{s:I}", "timeout_s", (json_int_t)timeout);

@@ -9,42 +9,6 @@
 #include "cli/table.h"
 #include "common/xmem.h"
 
-/* Percent-encode s for a URL (caller frees), so any name is one segment. */
-static char *
-cmd_usage_escape(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			*o++ = (char)c;
-		else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
-/* "800K", "12.3M", "1.5G" from kilobytes. */
-static void
-cmd_usage_format_kb(long long kb, char *buf, size_t len)
-{
-	if (kb < 1024)
-		snprintf(buf, len, "%lldK", kb);
-	else if (kb < 1024 * 1024)
-		snprintf(buf, len, "%.1fM", (double)kb / 1024.0);
-	else
-		snprintf(buf, len, "%.1fG", (double)kb / (1024.0 * 1024.0));
-}
-
 /* Add a row for one usage object (an app, the total or the children). */
 static void
 cmd_usage_add(struct table *t, const char *label, const char *pid,
@@ -58,7 +22,7 @@ cmd_usage_add(struct table *t, const char *label, const char *pid,
 	snprintf(sys, sizeof sys, "%.2fs", (double)json_integer_value(
 	    json_object_get(u, "cpu_sys_ms")) / 1000.0);
 	if (json_is_integer(v = json_object_get(u, "max_rss_kb")))
-		cmd_usage_format_kb(json_integer_value(v), rss, sizeof rss);
+		cmd_format_kb(json_integer_value(v), rss, sizeof rss);
 	else
 		snprintf(rss, sizeof rss, "-");
 	table_add(t, (const char *const[]){ label, pid, alive, user, sys,
@@ -104,7 +68,7 @@ static int
 cmd_usage_fetch(struct cmd_ctx *ctx, const char *node, json_t **usage)
 {
 	const char *text = NULL;
-	char *name = cmd_usage_escape(node), *path, *cause = NULL;
+	char *name = cmd_escape(node), *path, *cause = NULL;
 	int status;
 
 	path = xasprintf("/v1/nodes/%s/usage", name);

@@ -127,6 +127,40 @@ cmd_call(struct cmd_ctx *ctx, const char *method, const char *path,
 	return CMD_FAILED;
 }
 
+char *
+cmd_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(3 * strlen(s) + 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+cmd_format_kb(long long kb, char *buf, size_t len)
+{
+	if (kb < 1024)
+		snprintf(buf, len, "%lldK", kb);
+	else if (kb < 1024 * 1024)
+		snprintf(buf, len, "%.1fM", (double)kb / 1024.0);
+	else
+		snprintf(buf, len, "%.1fG", (double)kb / (1024.0 * 1024.0));
+}
+
 void
 cmd_print_json(json_t *j)
 {

@@ -58,6 +58,10 @@ int cmd_help(FILE *f, const char *name);
  */
 int cmd_call(struct cmd_ctx *, const char *method, const char *path,
     json_t *body, json_t **reply);
+/* Percent-encode s for one URL path segment (caller frees). */
+char *cmd_escape(const char *s);
+/* "800K", "12.3M", "1.5G" from kilobytes. */
+void cmd_format_kb(long long kb, char *buf, size_t len);
 /* Print JSON for --json. */
 void cmd_print_json(json_t *);
 

@@ -63,6 +63,15 @@ util_parse_hostport(const char *text, char **host, int *port, char **cause)
 		*cause = xasprintf("bad address '%s': no host", text);
 		return -1;
 	}
+	if (text[0] != '[' && memchr(hstart, ':', (size_t)(hend - hstart))) {
+		*cause = xasprintf("bad address '%s': write IPv6 as [V6]:PORT",
+		    text);
+		return -1;
+	}
+	if (colon[1] < '0' || colon[1] > '9') {
+		*cause = xasprintf("bad port in '%s' (1 to 65535)", text);
+		return -1;
+	}
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 1 || p > 65535) {
@@ -107,8 +116,18 @@ util_mkdir_p(const char *path, unsigned mode)
 			return -1;
 		*p = '/';
 	}
-	if (mkdir(buf, mode) == -1 && errno != EEXIST)
-		return -1;
+	if (mkdir(buf, mode) == -1) {
+		struct stat st;
+
+		if (errno != EEXIST)
+			return -1;
+		if (stat(buf, &st) == -1)
+			return -1;
+		if (!S_ISDIR(st.st_mode)) {
+			errno = EEXIST; /* as mkdir -p says: File exists */
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -188,10 +207,6 @@ util_read_file(const char *path, size_t max, size_t *lenp)
 	buf = xmalloc(cap);
 	for (;;) {
 		if (len + 1 >= cap) {
-			if (cap > max) {
-				errno = EFBIG;
-				goto fail;
-			}
 			cap *= 2;
 			buf = xrealloc(buf, cap);
 		}

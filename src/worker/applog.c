@@ -118,7 +118,7 @@ applog_seek_tail(int fd, long *want, bool newest)
 				skip_final = false;
 				continue;
 			}
-			if (--(*want) < 0) {
+			if (--(*want) == 0) {
 				lseek(fd, pos + i + 1, SEEK_SET);
 				return true;
 			}

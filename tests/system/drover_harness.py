@@ -293,6 +293,7 @@ class Cluster:
         self.namespaces = []     # netns names we created, master's first
         self.token = None
         self.admin_token = None
+        self.app_procs = {}      # pid -> /proc starttime of every app seen
         tag = unique_tag()
         self.tag = tag
         if mode == "loopback":
@@ -537,6 +538,82 @@ class Cluster:
             raise AssertionError("%s\nlast nodes: %s"
                                  % (e, json.dumps(last.get("nodes"), indent=1))) from None
 
+
+    # ---- apps ------------------------------------------------------------------
+
+    def track_app(self, app):
+        """Remember an app's PID (and its start time, so a recycled PID is
+        never killed) for kill_leftover_apps().  Returns app."""
+        pid = app.get("pid") if isinstance(app, dict) else None
+        if isinstance(pid, int) and pid > 0 and pid not in self.app_procs:
+            start = proc_starttime(pid)
+            if start is not None:
+                self.app_procs[pid] = start
+        return app
+
+    def kill_leftover_apps(self):
+        """SIGKILL every tracked app process (and its process group) that is
+        still the process we saw; return the PIDs killed."""
+        killed = []
+        for pid, start in list(self.app_procs.items()):
+            if proc_starttime(pid) != start:
+                continue
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            killed.append(pid)
+        return killed
+
+    def launch(self, node, path, args=(), expect=201, **fields):
+        """POST /v1/apps; assert the status (201 unless told) and return the
+        parsed body.  Extra fields: env (dict), cwd, name, log_max, log_keep."""
+        body = dict(fields, node=node, path=path, args=[str(a) for a in args])
+        status, reply = self.api("POST", "/v1/apps", body)
+        assert status == expect, "POST /v1/apps %r -> %s %r" % (body, status, reply)
+        if isinstance(reply, dict):
+            self.track_app(reply.get("app", reply))
+        return reply
+
+    def apps(self):
+        """GET /v1/apps (every app, live or dead), PIDs tracked."""
+        status, body = self.api("GET", "/v1/apps")
+        if status != 200 or not isinstance(body, list):
+            raise ValueError("GET /v1/apps -> %s %r" % (status, body))
+        for a in body:
+            self.track_app(a)
+        return body
+
+    def app(self, app_id):
+        status, body = self.api("GET", "/v1/apps/" + app_id)
+        if status != 200 or not isinstance(body, dict):
+            raise ValueError("GET /v1/apps/%s -> %s %r" % (app_id, status, body))
+        return self.track_app(body)
+
+    def wait_app(self, app_id, pred, timeout=TIMEOUT, desc=None):
+        """Poll GET /v1/apps/ID until pred(app) holds; return the app."""
+        __tracebackhide__ = True
+        return wait_until(lambda: (lambda a: a if pred(a) else None)(self.app(app_id)),
+                          timeout, desc=desc or "app %s condition" % app_id,
+                          fail_if=self._check_master_alive)
+
+    def wait_state(self, app_id, *states, timeout=TIMEOUT):
+        """Wait until the app's state is one of states; return the app."""
+        return self.wait_app(app_id, lambda a: a.get("state") in states, timeout,
+                             desc="app %s in state %s" % (app_id, "/".join(states)))
+
+    def wait_dead(self, app_id, timeout=TIMEOUT):
+        return self.wait_state(app_id, "dead", timeout=timeout)
+
+    def logs(self, app_id, tail=None):
+        """GET /v1/apps/ID/logs[?tail=N] as text."""
+        path = "/v1/apps/%s/logs" % app_id + ("?tail=%d" % tail if tail is not None else "")
+        status, body = self.api("GET", path)
+        if status != 200:
+            raise ValueError("GET %s -> %s %r" % (path, status, body))
+        return body if isinstance(body, str) else json.dumps(body)
+
     # ---- teardown and diagnostics --------------------------------------------
 
     def all_procs(self):
@@ -556,13 +633,21 @@ class Cluster:
         return "\n".join(out)
 
     def close(self):
-        """Stop every process (workers first) and delete every namespace."""
+        """Stop every process (workers first) and delete every namespace.
+        Apps that outlived their worker (SIGKILLed workers leave them
+        running) are killed by PID, with their process groups."""
         errors = []
+        if self.master is not None and self.master.alive():
+            try:
+                self.apps()      # remember every app's PID before stopping
+            except Exception:
+                pass
         for p in list(self.workers.values()) + list(self.old_procs) + ([self.master] if self.master else []):
             try:
                 p.stop(signal.SIGTERM, grace=10)
             except Exception as e:  # keep cleaning up
                 errors.append(repr(e))
+        self.kill_leftover_apps()
         # Deleting the master ns takes the bridge and every veth with it.
         for ns in reversed(self.namespaces):
             try:
@@ -580,6 +665,95 @@ class Cluster:
         self.namespaces = []
         if errors:
             raise RuntimeError("cluster cleanup: " + "; ".join(errors))
+
+
+def proc_starttime(pid):
+    """Field 22 of /proc/PID/stat (start time in clock ticks), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
+def pid_alive(pid):
+    """True while PID exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def proc_children(pid):
+    """PIDs of pid's children (from every task's children file)."""
+    kids = []
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return kids
+    for t in tasks:
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+                kids += [int(k) for k in f.read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def vm_hwm_kb(pid):
+    """VmHWM (peak resident set) of pid in kB, from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise ValueError("no VmHWM for pid %d" % pid)
+
+
+def write_script(directory, name, text, mode=0o755):
+    """Write an executable file (a test program for the worker) and return
+    its absolute path."""
+    path = os.path.join(str(directory), name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return os.path.abspath(path)
+
+
+def launched_pid(stdout):
+    """(app id, node, pid) from `launched APPID on NODE, pid PID`, or None."""
+    m = re.search(r"^launched (\S+) on (\S+), pid (\d+)$", stdout.strip(), re.M)
+    return (m.group(1), m.group(2), int(m.group(3))) if m else None
+
+
+APP_FIELDS = {"id", "node", "name", "path", "args", "pid", "state", "cause", "exit_code",
+              "signal", "restarts", "cpu_user_ms", "cpu_sys_ms", "max_rss_kb",
+              "started_at", "ended_at"}
+
+PS_HEADER = ["ID", "NODE", "NAME", "PID", "STATE", "CPU", "MAX", "RSS", "STARTED", "CAUSE"]
+
+
+def ps_rows(text):
+    """{app id: row} from the `drover ps` table; a row is a dict of
+    id, node, name, pid, state, cpu, max_rss, started and cause (cause may
+    hold spaces; "-" when none).  Asserts the first line is the header."""
+    lines = text.splitlines()
+    assert lines and lines[0].split() == PS_HEADER, "not a ps table:\n" + text
+    header = lines[0]
+    cols = [header.index(c) for c in ("ID", "NODE", "NAME", "PID", "STATE", "CPU",
+                                      "MAX RSS", "STARTED", "CAUSE")]
+    keys = ["id", "node", "name", "pid", "state", "cpu", "max_rss", "started", "cause"]
+    rows = {}
+    for line in lines[1:]:
+        if not line.strip():
+            continue
+        # Columns are left-aligned under their headers; STARTED ("1.2s ago")
+        # and CAUSE hold spaces, so cut at the header's offsets.
+        cells = [line[a:b].strip() for a, b in zip(cols, cols[1:] + [None])]
+        row = dict(zip(keys, cells))
+        rows[row["id"]] = row
+    return rows
 
 
 # ---- the `drover nodes` table ------------------------------------------------

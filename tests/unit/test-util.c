@@ -268,14 +268,6 @@ test_util_read_file_exactly_buffer_size(void **state)
 	    0);
 	buf = util_read_file(path, sizeof data, &len);
 	free(path);
-	if (buf == NULL && errno == EFBIG) {
-		/*
-		 * Known bug, reported: util_read_file says EFBIG when the
-		 * buffer fills (len + 1 == cap) and cap > max, before it has
-		 * read EOF. Unskip once util.c checks len > max instead.
-		 */
-		skip();
-	}
 	assert_non_null(buf);
 	assert_int_equal(len, sizeof data);
 	free(buf);
@@ -381,13 +373,6 @@ test_util_mkdir_p_over_file(void **state)
 	assert_int_equal(util_write_file_atomic(file, "x", 1, 0600), 0);
 	rc = util_mkdir_p(file, 0700);
 	free(file);
-	if (rc == 0) {
-		/*
-		 * Known bug, reported: util_mkdir_p ignores EEXIST from the
-		 * last mkdir without checking that the path is a directory.
-		 */
-		skip();
-	}
 	assert_int_equal(rc, -1);
 	assert_int_equal(errno, EEXIST);
 }
