@@ -139,6 +139,7 @@ applog_reader_open(const char *path, int keep, long tail, char **cause)
 	r->path = xstrdup(path);
 	if (keep > APPLOG_MAX_KEEP)
 		keep = APPLOG_MAX_KEEP;
+	r->keep = keep;
 	for (int i = keep; i >= 0; i--) {
 		if (i == 0)
 			snprintf(name, sizeof name, "%s", path);
@@ -173,10 +174,49 @@ applog_reader_open(const char *path, int keep, long tail, char **cause)
 	return r;
 }
 
+/*
+ * The file written after the one fd holds: fd's file is now named path.K,
+ * so its successor is path.(K-1), or path itself when K is 1. If fd's file
+ * was rotated out altogether, the reader fell behind by more than the kept
+ * files: go on with the oldest one left. Returns -1 when fd is current.
+ */
+static int
+applog_reader_successor(struct applog_reader *r, int fd)
+{
+	char name[4096];
+	struct stat held, st;
+	int k;
+
+	if (fstat(fd, &held) == -1)
+		return -1;
+	if (stat(r->path, &st) == 0 && st.st_ino == held.st_ino &&
+	    st.st_dev == held.st_dev)
+		return -1;
+	for (k = 1; k <= r->keep; k++) {
+		snprintf(name, sizeof name, "%s.%d", r->path, k);
+		if (stat(name, &st) == 0 && st.st_ino == held.st_ino &&
+		    st.st_dev == held.st_dev)
+			break;
+	}
+	if (k > r->keep) {
+		/* Ours is gone: the oldest file that still exists. */
+		for (k = r->keep; k >= 1; k--) {
+			snprintf(name, sizeof name, "%s.%d", r->path, k);
+			if (access(name, F_OK) == 0)
+				break;
+		}
+		k++;
+	}
+	if (k - 1 <= 0)
+		snprintf(name, sizeof name, "%s", r->path);
+	else
+		snprintf(name, sizeof name, "%s.%d", r->path, k - 1);
+	return open(name, O_RDONLY | O_CLOEXEC);
+}
+
 ssize_t
 applog_reader_read(struct applog_reader *r, void *buf, size_t len)
 {
-	struct stat a, b;
 	ssize_t n;
 	int fd;
 
@@ -189,10 +229,7 @@ applog_reader_read(struct applog_reader *r, void *buf, size_t len)
 			continue;
 		}
 		/* At the end of the newest file we hold: was it rotated away? */
-		if (stat(r->path, &a) == -1 || fstat(r->fds[r->cur], &b) == -1 ||
-		    (a.st_ino == b.st_ino && a.st_dev == b.st_dev))
-			return 0;
-		if ((fd = open(r->path, O_RDONLY | O_CLOEXEC)) == -1)
+		if ((fd = applog_reader_successor(r, r->fds[r->cur])) == -1)
 			return 0;
 		if (r->nfds == APPLOG_MAX_KEEP + 1) {
 			close(r->fds[0]);

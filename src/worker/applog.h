@@ -33,6 +33,7 @@ void applog_close(struct applog *);
 
 struct applog_reader {
 	char *path;		     /* the current file's name */
+	int keep;
 	int fds[APPLOG_MAX_KEEP + 1]; /* oldest first; the last is the newest */
 	int nfds;
 	int cur;		     /* index being read */
