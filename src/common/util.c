@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sodium.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/xmem.h"
 
 int64_t
@@ -274,4 +277,21 @@ util_chomp(char *s)
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' ||
 	    s[n - 1] == ' ' || s[n - 1] == '\t'))
 		s[--n] = '\0';
+}
+
+int
+util_signalfd(const int *sigs, int n)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	for (int i = 0; i < n; i++)
+		sigaddset(&set, sigs[i]);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	signal(SIGPIPE, SIG_IGN);
+	return fd;
 }

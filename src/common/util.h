@@ -42,6 +42,13 @@ void util_random_hex(char *buf, size_t n);
 /* Format an age in milliseconds for people: "0.4s", "12s", "3m", "2h". */
 void util_format_age(int64_t ms, char *buf, size_t len);
 
+/*
+ * Block the n signals in sigs and return a non-blocking signalfd for them,
+ * so the loop reads signals like any descriptor; SIGPIPE is ignored.
+ * Fatal on failure (start-up only).
+ */
+int util_signalfd(const int *sigs, int n);
+
 /* Remove trailing whitespace (newline) in place. */
 void util_chomp(char *s);
 

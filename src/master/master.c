@@ -320,24 +320,6 @@ master_on_node_lost(struct node *n, void *arg)
 	master_node_lost(arg, n);
 }
 
-static int
-master_open_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		fatal("sigprocmask");
-	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		fatal("signalfd");
-	signal(SIGPIPE, SIG_IGN);
-	return fd;
-}
-
 static void
 master_handle_signals(struct master *m)
 {
@@ -493,7 +475,7 @@ master_main(int argc, char **argv)
 	master_load_tokens(&m, join_secret, admin_token);
 
 	master_raise_fd_limit();
-	m.sigfd = master_open_signals();
+	m.sigfd = util_signalfd((const int[]){ SIGINT, SIGTERM, SIGHUP }, 3);
 	m.zctx = zmq_ctx_new();
 	zmq_ctx_set(m.zctx, ZMQ_MAX_SOCKETS, 1024);
 	m.nodes = node_table_new();

@@ -282,25 +282,6 @@ worker_tick(struct worker *w)
 	}
 }
 
-static int
-worker_open_signals(void)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
-		fatal("sigprocmask");
-	if ((fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
-		fatal("signalfd");
-	signal(SIGPIPE, SIG_IGN);
-	return fd;
-}
-
 static void
 worker_handle_signals(struct worker *w)
 {
@@ -445,7 +426,7 @@ worker_main(int argc, char **argv)
 		fatalx("%s", cause);
 	free(keypath);
 
-	w.sigfd = worker_open_signals();
+	w.sigfd = util_signalfd((const int[]){ SIGINT, SIGTERM, SIGHUP, SIGCHLD }, 4);
 	w.zctx = zmq_ctx_new();
 	w.state = WORKER_CONNECTING;
 	w.heartbeat_ms = 1000;
