@@ -3,6 +3,8 @@ neither the master nor the worker holds them in memory (VmHWM < 64 MiB)."""
 
 import hashlib
 import os
+import subprocess
+import urllib.request
 
 import drover_harness as h
 
@@ -21,7 +23,6 @@ for i in range(100):
     h.update(line)
     n += len(line)
 sys.stdout.buffer.flush()
-sys.stderr.write("")
 open(sys.argv[1], "w").write("%d %s\n" % (n, h.hexdigest()))
 """
 
@@ -40,7 +41,6 @@ def test_logs_of_100_mib_stay_bounded(cluster, tmp_path):
     out_path = tmp_path / "flood.log"
     argv = [cluster.bin, "logs", app["id"]]
     with open(out_path, "wb") as out:
-        import subprocess
         p = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE, env=cluster.cli_env(),
                            timeout=300, start_new_session=True)
     assert p.returncode == 0, p.stderr
@@ -52,7 +52,6 @@ def test_logs_of_100_mib_stay_bounded(cluster, tmp_path):
     assert sha.hexdigest() == digest
 
     # The same through REST, streamed to a file.
-    import urllib.request
     req = urllib.request.Request(cluster.api_url + "/v1/apps/%s/logs" % app["id"])
     req.add_header("Authorization", "Bearer " + cluster.admin_token)
     sha = hashlib.sha256()
