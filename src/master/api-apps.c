@@ -87,8 +87,9 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 
 		if (reply == NULL && strstr(why, "unavailable") != NULL)
 			status = 503;
-		api_complete(p->req, status, jsonx_pack("{s:s}", "error",
-		    api_apps_failure(reply, why)));
+		/* Without a reply the app may still start: it is listed then. */
+		api_complete(p->req, status, jsonx_pack("{s:s, s:s}", "error",
+		    api_apps_failure(reply, why), "app", p->app));
 		return;
 	}
 	obj = json_incref(reply->body);

@@ -307,6 +307,7 @@ master_node_lost(struct master *m, struct node *n)
 {
 	size_t lost = app_mark_lost(m->apps, n->name, util_wall_ms());
 
+	n->apps = 0; /* its apps are counted again when it heartbeats */
 	if (lost > 0)
 		log_warnx("%zu apps on %s are lost", lost, n->name);
 	pending_node_lost(m, n->name);

@@ -198,6 +198,19 @@ rpc_reply(struct master *m, struct node *n, struct msg *req)
 		    json_string_value(json_object_get(req->body, "error")));
 		return;
 	}
+	if (req->type == MSG_LAUNCHED) {
+		/*
+		 * The REST call gave up (deadline, or the node looked lost)
+		 * but the app did start: record it, so no process runs that
+		 * the master does not show.
+		 */
+		struct app_record *a = app_add(m->apps, n->name,
+		    json_incref(req->body));
+
+		log_warnx("app %s on %s started after its launch request had "
+		    "given up; it is listed", a->id, n->name);
+		return;
+	}
 	log_debug("node %s: late %s (id %u) after its request timed out",
 	    n->name, msg_type_name(req->type), req->id);
 }

@@ -241,6 +241,22 @@ worker_handle_monitor(struct worker *w)
 	}
 }
 
+/*
+ * Send the heartbeat when it is due. Called between messages too: a burst
+ * of launches keeps the loop busy for a while, and the master must not take
+ * a busy node for a lost one.
+ */
+static void
+worker_heartbeat_if_due(struct worker *w)
+{
+	int64_t now = util_now_ms();
+
+	if (w->state == WORKER_READY && now >= w->next_heartbeat) {
+		worker_send_heartbeat(w);
+		w->next_heartbeat = now + w->heartbeat_ms;
+	}
+}
+
 static void
 worker_handle_dealer(struct worker *w)
 {
@@ -249,6 +265,7 @@ worker_handle_dealer(struct worker *w)
 	int rc;
 
 	for (int i = 0; i < 1024; i++) {
+		worker_heartbeat_if_due(w);
 		if ((rc = msg_recv(w->dealer, false, &m, &cause)) == 0)
 			return;
 		if (rc == -1) {
@@ -276,10 +293,7 @@ worker_tick(struct worker *w)
 		w->hello_pending = true;
 	if (w->state == WORKER_REGISTERING && w->hello_pending)
 		worker_send_hello(w);
-	if (w->state == WORKER_READY && now >= w->next_heartbeat) {
-		worker_send_heartbeat(w);
-		w->next_heartbeat = now + w->heartbeat_ms;
-	}
+	worker_heartbeat_if_due(w);
 }
 
 static void

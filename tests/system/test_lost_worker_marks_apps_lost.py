@@ -4,6 +4,7 @@ see them: once the node is unavailable they are listed dead with cause
 kills the surviving processes itself.)"""
 
 import json
+import os
 import signal
 
 import drover_harness as h
@@ -46,7 +47,7 @@ def test_lost_worker_marks_apps_lost(cluster):
         # The apps of a SIGKILLed worker survive it: ours to kill.
         for app in lost:
             if h.proc_starttime(app["pid"]) is not None:
-                for kill in (h.os.killpg, h.os.kill):
+                for kill in (os.killpg, os.kill):
                     try:
                         kill(app["pid"], signal.SIGKILL)
                     except (ProcessLookupError, PermissionError):
