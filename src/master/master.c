@@ -172,7 +172,8 @@ static void
 master_open_router(struct master *m)
 {
 	char *host = NULL, *cause = NULL, *endpoint;
-	int one = 1, linger = 100, hb = 1000, hbto = 10000, handshake = 5000;
+	int one = 1, linger = 100, handshake = 5000, backlog = 4096;
+	int ka_idle = 60, ka_intvl = 10, ka_cnt = 3;
 	int hwm = 100000;
 	int64_t maxmsg = PROTO_JSON_MAX + PROTO_DATA_MAX;
 	int port;
@@ -192,11 +193,20 @@ master_open_router(struct master *m)
 	zmq_setsockopt(m->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
 	zmq_setsockopt(m->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
 	/*
-	 * ZMTP heartbeats only prune dead TCP connections; drover's own
-	 * heartbeats decide whether a node is available.
+	 * drover's own heartbeats decide whether a node is available; dead
+	 * TCP connections (a worker host gone without a reset) are pruned by
+	 * the kernel's keepalive. Not by ZMTP heartbeats: libzmq 4.3 keeps
+	 * their timers in one tree per I/O thread and cancels them by walking
+	 * it, which at 10,000 workers made the master's I/O thread busy with
+	 * nothing but timers (cost growing with the square of the workers).
 	 */
-	zmq_setsockopt(m->router, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
-	zmq_setsockopt(m->router, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
+	zmq_setsockopt(m->router, ZMQ_TCP_KEEPALIVE, &one, sizeof one);
+	zmq_setsockopt(m->router, ZMQ_TCP_KEEPALIVE_IDLE, &ka_idle, sizeof ka_idle);
+	zmq_setsockopt(m->router, ZMQ_TCP_KEEPALIVE_INTVL, &ka_intvl,
+	    sizeof ka_intvl);
+	zmq_setsockopt(m->router, ZMQ_TCP_KEEPALIVE_CNT, &ka_cnt, sizeof ka_cnt);
+	/* Thousands of workers reconnect at once after a master restart. */
+	zmq_setsockopt(m->router, ZMQ_BACKLOG, &backlog, sizeof backlog);
 	/* A peer that connects and never finishes the handshake is dropped. */
 	zmq_setsockopt(m->router, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,13 @@
 #define APP_ENV_MAX 4096
 #define APP_LOG_MAX_DEFAULT (64LL * 1024 * 1024)
 #define APP_LOG_KEEP_DEFAULT 3
+/*
+ * Dead apps are kept (their exit status, rusage and log) for an hour, and
+ * at most this many; past that the oldest go, log files included, so a
+ * worker that ran millions of short jobs is as small as a fresh one.
+ */
+#define APP_DEAD_KEEP_MS (3600 * 1000LL)
+#define APP_DEAD_MAX 1000
 /* Output read per app per loop turn, so one chatty app cannot stall the rest. */
 #define APP_OUTPUT_BUDGET (1024 * 1024)
 
@@ -530,6 +538,59 @@ app_reap(struct worker *w)
 	reap_children(app_on_reaped, w);
 }
 
+static void
+app_free(struct app *a)
+{
+	if (a->pidfd != -1)
+		close(a->pidfd);
+	if (a->out_fd != -1)
+		close(a->out_fd);
+	applog_close(a->log);
+	json_decref(a->args);
+	free(a->id);
+	free(a->name);
+	free(a->path);
+	free(a->dir);
+	free(a);
+}
+
+/* Remove a dead app's directory: its log files, then the directory. */
+static void
+app_remove_files(const struct app *a)
+{
+	char *path;
+
+	for (int i = 0; i <= APPLOG_MAX_KEEP; i++) {
+		path = i == 0 ? xasprintf("%s/output.log", a->dir) :
+		    xasprintf("%s/output.log.%d", a->dir, i);
+		unlink(path);
+		free(path);
+	}
+	if (rmdir(a->dir) == -1 && errno != ENOENT)
+		log_warn("app %s: cannot remove %s", a->id, a->dir);
+}
+
+/* Forget dead apps past their retention (see APP_DEAD_KEEP_MS). */
+static void
+app_collect(struct worker *w, int64_t wall)
+{
+	struct app **p = &w->apps, *a;
+	int dead = 0;
+
+	while ((a = *p) != NULL) {
+		if (app_is_alive(a) || (++dead <= APP_DEAD_MAX &&
+		    wall - a->ended_at < APP_DEAD_KEEP_MS)) {
+			p = &a->next;
+			continue;
+		}
+		*p = a->next;
+		log_debug("app %s: forgotten, ended %lld s ago", a->id,
+		    (long long)(wall - a->ended_at) / 1000);
+		app_remove_files(a);
+		app_free(a);
+	}
+}
+
 void
 app_tick(struct worker *w, int64_t now)
 {
@@ -537,6 +598,10 @@ app_tick(struct worker *w, int64_t now)
 		if (a->phase == APP_STOPPING && a->kill_at != 0 &&
 		    now >= a->kill_at)
 			app_transition(w, a, APP_EV_DEADLINE);
+	if (now - w->last_collect >= 1000) {
+		w->last_collect = now;
+		app_collect(w, util_wall_ms());
+	}
 }
 
 int
@@ -722,17 +787,7 @@ app_free_all(struct worker *w, bool kill_apps)
 		next = a->next;
 		if (kill_apps && app_is_alive(a))
 			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
-		if (a->pidfd != -1)
-			close(a->pidfd);
-		if (a->out_fd != -1)
-			close(a->out_fd);
-		applog_close(a->log);
-		json_decref(a->args);
-		free(a->id);
-		free(a->name);
-		free(a->path);
-		free(a->dir);
-		free(a);
+		app_free(a);
 	}
 	w->apps = NULL;
 }

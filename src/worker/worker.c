@@ -131,8 +131,8 @@ worker_send_heartbeat(struct worker *w)
 static void
 worker_open_socket(struct worker *w)
 {
-	int linger = 200, one = 1, ivl = 200, ivl_max = 5000, hb = 1000;
-	int hbto = 5000;
+	int linger = 200, one = 1, ivl = 200, ivl_max = 5000, hb = 5000;
+	int hbto = 15000;
 	int64_t maxmsg = PROTO_JSON_MAX + PROTO_DATA_MAX;
 	char *endpoint;
 
@@ -151,7 +151,10 @@ worker_open_socket(struct worker *w)
 	zmq_setsockopt(w->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
 	zmq_setsockopt(w->dealer, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
 	zmq_setsockopt(w->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
-	/* Notice a dead master connection (not a slow one) and reconnect. */
+	/*
+	 * Notice a dead master connection (a host gone without a reset) and
+	 * reconnect; a restarted master resets the connection at once anyway.
+	 */
 	zmq_setsockopt(w->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof hb);
 	zmq_setsockopt(w->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof hbto);
 	if (zmq_socket_monitor(w->dealer, WORKER_MONITOR_ENDPOINT,

@@ -48,6 +48,7 @@ struct worker {
 	struct app *apps;	     /* newest first */
 	struct logstream *streams; /* logs being sent to the master */
 	int nstreams;
+	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */
 	bool stopping;
 	int exit_status;
 };
