@@ -183,3 +183,71 @@ client_stream(struct client *c, const char *path,
 	}
 	return (int)status;
 }
+
+struct client_upload_ctx {
+	FILE *f;
+	void (*progress)(unsigned long long, unsigned long long, void *);
+	void *arg;
+};
+
+static size_t
+client_on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct client_upload_ctx *u = arg;
+	size_t got = fread(buf, size, n, u->f);
+
+	return ferror(u->f) ? CURL_READFUNC_ABORT : got;
+}
+
+static int
+client_on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct client_upload_ctx *u = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	if (u->progress != NULL && ultotal > 0)
+		u->progress((unsigned long long)ulnow,
+		    (unsigned long long)ultotal, u->arg);
+	return 0;
+}
+
+int
+client_upload(struct client *c, const char *path, FILE *f,
+    unsigned long long size,
+    void (*progress)(unsigned long long, unsigned long long, void *),
+    void *arg, json_t **reply, char **cause)
+{
+	struct client_upload_ctx u = { f, progress, arg };
+	struct client_buf buf = { 0 };
+	struct curl_slist *h;
+	long status = 0;
+	CURLcode rc;
+
+	*reply = NULL;
+	h = client_prepare(c, "PUT", path, NULL);
+	h = curl_slist_append(h, "Content-Type: application/octet-stream");
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_READFUNCTION, client_on_read);
+	curl_easy_setopt(c->curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(c->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, client_on_progress);
+	curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, &u);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, client_on_data);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &buf);
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(h);
+	if (rc != CURLE_OK) {
+		*cause = client_failure(c, rc);
+		free(buf.data);
+		return -1;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (buf.len > 0)
+		*reply = json_loadb(buf.data, buf.len, 0, NULL);
+	free(buf.data);
+	return (int)status;
+}

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct client;
 
@@ -27,5 +28,15 @@ int client_call(struct client *, const char *method, const char *path,
  */
 int client_stream(struct client *, const char *path,
     size_t (*write)(const char *, size_t, void *), void *arg, char **cause);
+
+/*
+ * PUT size bytes read from f to path, streamed (never all in memory);
+ * progress(sent, total, arg) is called as it goes when not NULL. Returns the
+ * HTTP status with *reply set to the parsed JSON body, or -1 with *cause.
+ */
+int client_upload(struct client *, const char *path, FILE *f,
+    unsigned long long size,
+    void (*progress)(unsigned long long, unsigned long long, void *),
+    void *arg, json_t **reply, char **cause);
 
 #endif

@@ -14,6 +14,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_kill_entry,
 	&cmd_usage_entry,
 	&cmd_logs_entry,
+	&cmd_copy_entry,
+	&cmd_delete_entry,
+	&cmd_artifacts_entry,
 	NULL,
 };
 

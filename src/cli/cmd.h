@@ -72,5 +72,8 @@ extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_kill_entry;
 extern const struct cmd_entry cmd_usage_entry;
 extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_copy_entry;
+extern const struct cmd_entry cmd_delete_entry;
+extern const struct cmd_entry cmd_artifacts_entry;
 
 #endif

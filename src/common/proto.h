@@ -24,7 +24,8 @@
 enum msg_type {
 	/*
 	 * worker -> master. {"name", "secret", "addresses":[str], "cpus",
-	 * "mem_total_kb", "hostname", "version"}. Answered by WELCOME or REFUSED.
+	 * "mem_total_kb", "hostname", "version", "arch", "artifacts":[manifest]}.
+	 * Answered by WELCOME or REFUSED.
 	 */
 	MSG_HELLO = 100,
 	/* master -> worker. {"node", "heartbeat_ms"}: registered. */
@@ -45,8 +46,9 @@ enum msg_type {
 	MSG_ERROR = 199,
 
 	/*
-	 * master -> worker. {"app", "path", "args":[str], "env":{str:str},
-	 * "cwd", "log_max", "log_keep"}. Answered by LAUNCHED or ERROR.
+	 * master -> worker. {"app", "path" | "artifact", "args":[str],
+	 * "env":{str:str}, "cwd", "log_max", "log_keep"}. Answered by
+	 * LAUNCHED or ERROR.
 	 */
 	MSG_LAUNCH = 300,
 	/* worker -> master. The app object (see MSG_APP_STATE). */
@@ -69,6 +71,43 @@ enum msg_type {
 	MSG_PS = 305,
 	/* worker -> master. {"apps":[app object]} */
 	MSG_APPS = 306,
+
+	/*
+	 * master -> worker. {"hashes":[hex]}: which of these files the node's
+	 * store holds. Answered by HAVE_REPLY {"present":[hex], "arch",
+	 * "free_bytes"}.
+	 */
+	MSG_ARTIFACT_HAVE = 400,
+	MSG_ARTIFACT_HAVE_REPLY = 401,
+	/*
+	 * master -> worker. {"transfer", "hash", "size"}: a file follows in
+	 * FILE_CHUNK messages. The worker answers with FILE_CREDIT (how many
+	 * chunks it will take) or ERROR.
+	 */
+	MSG_FILE_BEGIN = 402,
+	/* master -> worker. {"transfer"} + binary frame of up to 256 KiB. */
+	MSG_FILE_CHUNK = 403,
+	/* worker -> master. {"transfer", "credit"}: may send this many more. */
+	MSG_FILE_CREDIT = 404,
+	/*
+	 * master -> worker. {"transfer"}: the file is complete; the worker
+	 * checks its hash and stores it. Answered by FILE_DONE {"transfer",
+	 * "hash"} or ERROR (hash mismatch, no space).
+	 */
+	MSG_FILE_END = 405,
+	MSG_FILE_DONE = 406,
+	/*
+	 * master -> worker. {"name", "files":[{"name","hash","kind","mode",
+	 * "size"}]}: make an artifact of stored files. Answered by INSTALLED
+	 * (its manifest) or ERROR.
+	 */
+	MSG_ARTIFACT_INSTALL = 407,
+	MSG_ARTIFACT_INSTALLED = 408,
+	/* master -> worker. {"name"}. Answered by DELETED {"name"} or ERROR. */
+	MSG_ARTIFACT_DELETE = 409,
+	MSG_ARTIFACT_DELETED = 410,
+	/* master -> worker. {"transfer"}: give up on a file being sent. */
+	MSG_FILE_ABORT = 411,
 
 	/* master -> worker. {}: resource usage. Answered by USAGE_REPLY. */
 	MSG_USAGE = 500,

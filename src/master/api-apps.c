@@ -16,6 +16,7 @@
 #include "common/xmem.h"
 #include "master/api.h"
 #include "master/app.h"
+#include "master/artifact.h"
 #include "master/master.h"
 #include "master/node.h"
 #include "master/pending.h"
@@ -157,13 +158,7 @@ api_apps_create(struct api_request *req, json_t **reply)
 		    "(absolute, on the node) or 'artifact'");
 		goto out;
 	}
-	if (artifact != NULL) {
-		status = api_error(reply, 404, "no artifact named '%s' on %s "
-		    "(artifact distribution is not available yet: give an "
-		    "absolute 'path')", artifact, node);
-		goto out;
-	}
-	if (path[0] != '/') {
+	if (artifact == NULL && path[0] != '/') {
 		status = api_error(reply, 400, "'path' must be absolute: %s", path);
 		goto out;
 	}
@@ -173,13 +168,20 @@ api_apps_create(struct api_request *req, json_t **reply)
 	}
 	if ((n = api_apps_ready_node(req, node, &status, reply)) == NULL)
 		goto out;
+	if (artifact != NULL &&
+	    artifact_find(req->master->artifacts, node, artifact) == NULL) {
+		status = api_error(reply, 404, "no artifact named '%s' on %s "
+		    "(copy it there first)", artifact, node);
+		goto out;
+	}
 
-	base = xstrdup(path);
+	base = xstrdup(artifact != NULL ? artifact : path);
 	if (name == NULL)
 		name = basename(base);
 	id = app_new_id(req->master->apps, name);
-	launch = jsonx_pack("{s:s, s:s, s:O?, s:O?, s:s?, s:s}", "app", id,
-	    "path", path, "args", args, "env", env, "cwd", cwd, "name", name);
+	launch = jsonx_pack("{s:s, s:s?, s:s?, s:O?, s:O?, s:s?, s:s}", "app",
+	    id, "path", path, "artifact", artifact, "args", args, "env", env,
+	    "cwd", cwd, "name", name);
 	free(base);
 	if (log_max > 0)
 		json_object_set_new(launch, "log_max", json_integer(log_max));

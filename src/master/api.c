@@ -22,20 +22,21 @@ struct api {
 };
 
 /* Routes. ":x" matches one path segment, handed to the handler in params. */
-static const struct api_route {
-	const char *method;
-	const char *pattern;
-	int (*handler)(struct api_request *, json_t **);
-} api_routes[] = {
-	{ "GET", "/v1/nodes", api_nodes_list },
-	{ "GET", "/v1/nodes/:name", api_nodes_get },
-	{ "GET", "/v1/nodes/:name/usage", api_nodes_usage },
-	{ "POST", "/v1/apps", api_apps_create },
-	{ "GET", "/v1/apps", api_apps_list },
-	{ "GET", "/v1/apps/:id", api_apps_get },
-	{ "POST", "/v1/apps/:id/stop", api_apps_stop },
-	{ "POST", "/v1/apps/:id/signal", api_apps_signal },
-	{ "GET", "/v1/apps/:id/logs", api_apps_logs },
+static const struct api_route api_routes[] = {
+	{ "GET", "/v1/nodes", api_nodes_list, NULL },
+	{ "GET", "/v1/nodes/:name", api_nodes_get, NULL },
+	{ "GET", "/v1/nodes/:name/usage", api_nodes_usage, NULL },
+	{ "POST", "/v1/apps", api_apps_create, NULL },
+	{ "GET", "/v1/apps", api_apps_list, NULL },
+	{ "GET", "/v1/apps/:id", api_apps_get, NULL },
+	{ "POST", "/v1/apps/:id/stop", api_apps_stop, NULL },
+	{ "POST", "/v1/apps/:id/signal", api_apps_signal, NULL },
+	{ "GET", "/v1/apps/:id/logs", api_apps_logs, NULL },
+	{ "GET", "/v1/artifacts", api_artifacts_list, NULL },
+	{ "POST", "/v1/artifacts", api_artifacts_create, NULL },
+	{ "DELETE", "/v1/artifacts/:name", api_artifacts_delete, NULL },
+	{ "PUT", "/v1/uploads/:id/:hash", api_uploads_put, api_uploads_data },
+	{ "POST", "/v1/uploads/:id/commit", api_uploads_commit, NULL },
 };
 
 int
@@ -90,6 +91,24 @@ api_body_object(struct api_request *req, const char *const *fields,
 		return -1;
 	}
 	return 0;
+}
+
+void
+api_pause(struct api_request *req)
+{
+	if (!req->paused) {
+		req->paused = true;
+		MHD_suspend_connection(req->conn);
+	}
+}
+
+void
+api_unpause(struct api_request *req)
+{
+	if (req->paused) {
+		req->paused = false;
+		MHD_resume_connection(req->conn);
+	}
 }
 
 void
@@ -178,10 +197,14 @@ api_dispatch(struct api_request *req, json_t **reply)
 	if (!api_authorized(req))
 		return api_error(reply, 401, "missing or wrong admin token "
 		    "(send Authorization: Bearer <token>)");
+	if (req->rejected && req->route != NULL && req->ctx == NULL)
+		return api_error(reply, 400, "upload refused");
 	if (req->body_too_large)
 		return api_error(reply, 413, "request body over %d bytes",
 		    API_BODY_MAX);
 
+	if (req->route != NULL)
+		return req->route->handler(req, reply);
 	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		const struct api_route *r = &api_routes[i];
 
@@ -201,6 +224,27 @@ api_dispatch(struct api_request *req, json_t **reply)
 		return api_error(reply, 405, "method %s not allowed on %s",
 		    req->method, req->path);
 	return api_error(reply, 404, "no such endpoint: %s", req->path);
+}
+
+/*
+ * A route whose body is streamed must be known before the body arrives,
+ * and so must the client's right to send it.
+ */
+static void
+api_find_stream_route(struct api_request *req)
+{
+	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
+		const struct api_route *r = &api_routes[i];
+
+		if (r->upload == NULL || strcmp(r->method, req->method) != 0)
+			continue;
+		if (!api_match(r->pattern, req->path, req->params))
+			continue;
+		req->route = r;
+		if (!api_authorized(req))
+			req->rejected = true;
+		return;
+	}
 }
 
 static enum MHD_Result
@@ -247,6 +291,25 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		snprintf(req->method, sizeof req->method, "%s", method);
 		req->path = xstrdup(url);
 		*con_cls = req;
+		api_find_stream_route(req);
+		return MHD_YES;
+	}
+	if (*upload_size != 0 && req->route != NULL) {
+		long took;
+
+		/* Nothing from an unauthorised client is looked at. */
+		if (req->rejected) {
+			*upload_size = 0;
+			return MHD_YES;
+		}
+		took = req->route->upload(req, upload, *upload_size);
+		if (took < 0) {
+			req->rejected = true;
+			*upload_size = 0;
+		} else if (took == 0)
+			api_pause(req);
+		else
+			*upload_size -= (size_t)took;
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
@@ -303,6 +366,8 @@ api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (req == NULL)
 		return;
+	if (req->ctx != NULL && req->ctx_free != NULL)
+		req->ctx_free(req->ctx);
 	for (int i = 0; i < API_PARAMS_MAX; i++)
 		free(req->params[i]);
 	json_decref(req->reply);

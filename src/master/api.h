@@ -36,6 +36,24 @@ struct api_request {
 	json_t *reply;
 	/* A handler may answer with its own response (a stream) instead of JSON. */
 	struct MHD_Response *response;
+	/*
+	 * Streamed bodies (file uploads): the route's upload callback sees the
+	 * body piece by piece instead of it being collected; ctx is its state,
+	 * freed with ctx_free when the request ends.
+	 */
+	const struct api_route *route;
+	bool rejected; /* unauthorised: the body is read and dropped */
+	bool paused;   /* the upload callback waits for room downstream */
+	void *ctx;
+	void (*ctx_free)(void *);
+};
+
+struct api_route {
+	const char *method;
+	const char *pattern;
+	int (*handler)(struct api_request *, json_t **);
+	/* For streamed bodies: returns the bytes it took (0: pause), or -1. */
+	long (*upload)(struct api_request *, const char *data, size_t len);
 };
 
 /*
@@ -62,6 +80,10 @@ const char *api_query(struct api_request *, const char *key);
 int api_body_object(struct api_request *, const char *const *fields,
     json_t **body, json_t **reply);
 
+/* Stop reading a streamed body until api_unpause (no room downstream). */
+void api_pause(struct api_request *);
+void api_unpause(struct api_request *);
+
 /* Park the request until api_complete() (a worker must answer first). */
 void api_suspend(struct api_request *);
 /* Answer a parked request; takes reply. */
@@ -77,5 +99,11 @@ int api_apps_get(struct api_request *, json_t **reply);
 int api_apps_stop(struct api_request *, json_t **reply);
 int api_apps_signal(struct api_request *, json_t **reply);
 int api_apps_logs(struct api_request *, json_t **reply);
+int api_artifacts_list(struct api_request *, json_t **reply);
+int api_artifacts_create(struct api_request *, json_t **reply);
+int api_artifacts_delete(struct api_request *, json_t **reply);
+int api_uploads_put(struct api_request *, json_t **reply);
+long api_uploads_data(struct api_request *, const char *data, size_t len);
+int api_uploads_commit(struct api_request *, json_t **reply);
 
 #endif

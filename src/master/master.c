@@ -23,6 +23,8 @@
 #include "common/xmem.h"
 #include "master/api.h"
 #include "master/app.h"
+#include "master/artifact.h"
+#include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/pending.h"
 #include "master/node.h"
@@ -322,6 +324,7 @@ master_node_lost(struct master *m, struct node *n)
 		log_warnx("%zu apps on %s are lost", lost, n->name);
 	pending_node_lost(m, n->name);
 	logpipe_node_lost(m, n->name);
+	transfer_node_lost(m, n->name);
 }
 
 static void
@@ -381,6 +384,7 @@ master_loop(struct master *m)
 			node_sweep(m->nodes, now, m->heartbeat_ms,
 			    master_on_node_lost, m);
 			pending_expire(m, now);
+			transfer_expire(m, now);
 			next_tick = now + tick_ms;
 		}
 	}
@@ -491,6 +495,7 @@ master_main(int argc, char **argv)
 	zmq_ctx_set(m.zctx, ZMQ_MAX_SOCKETS, 1024);
 	m.nodes = node_table_new();
 	m.apps = app_registry_new();
+	m.artifacts = artifact_registry_new();
 	master_open_router(&m);
 	if ((m.api = api_start(&m, m.api_addr, &cause)) == NULL)
 		fatalx("%s", cause);
@@ -510,9 +515,12 @@ master_main(int argc, char **argv)
 	/* No REST call may stay parked: libmicrohttpd cannot stop with one. */
 	pending_fail_all(&m, "the master is shutting down");
 	logpipe_end_all(&m);
+	transfer_shutdown(&m);
 	api_run(m.api);
 	api_stop(m.api);
 	app_registry_free(m.apps);
+	transfer_free_all(&m);
+	artifact_registry_free(m.artifacts);
 	zmq_socket_monitor(m.router, NULL, 0);
 	zmq_close(m.monitor);
 	zmq_close(m.router);

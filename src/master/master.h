@@ -18,6 +18,9 @@ struct msg;
 struct pending;
 struct app_registry;
 struct logpipe;
+struct artifact_registry;
+struct upload;
+struct transfer;
 
 struct master {
 	void *zctx;
@@ -31,6 +34,10 @@ struct master {
 	struct pending *pending;   /* worker requests REST calls wait on */
 	struct logpipe *logpipes;  /* logs streaming from workers to clients */
 	uint32_t next_stream_id;
+	struct artifact_registry *artifacts;
+	struct upload *uploads;	    /* copies announced, not yet committed */
+	struct transfer *transfers; /* files streaming to workers */
+	uint32_t next_upload_id;
 
 	char *state_dir;
 	char *bind;	/* HOST:PORT for workers */

@@ -24,6 +24,7 @@ node_free(void **item)
 	free(n->address);
 	free(n->hostname);
 	free(n->version);
+	free(n->arch);
 	json_decref(n->addresses);
 	free(n);
 	*item = NULL;
@@ -214,6 +215,8 @@ node_to_json(const struct node *n, int64_t now)
 	json_object_set_new(j, "cpus", json_integer(n->cpus));
 	json_object_set_new(j, "mem_total_kb", json_integer(n->mem_total_kb));
 	json_object_set_new(j, "apps", json_integer(n->apps));
+	json_object_set_new(j, "arch",
+	    n->arch != NULL ? json_string(n->arch) : json_null());
 	json_object_set_new(j, "version",
 	    n->version != NULL ? json_string(n->version) : json_null());
 	json_object_set_new(j, "joined_at", json_integer(n->joined_at));

@@ -24,6 +24,7 @@ struct node {
 	char *hostname;
 	json_t *addresses; /* what the worker says its addresses are */
 	char *version;
+	char *arch;	/* uname -m of the node */
 	int cpus;
 	long long mem_total_kb;
 	double cpu_pct;

@@ -11,6 +11,8 @@
 #include "common/xmem.h"
 #include "master/master.h"
 #include "master/app.h"
+#include "master/artifact.h"
+#include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/node.h"
 #include "master/pending.h"
@@ -41,6 +43,11 @@ static const struct rpc_entry {
 	{ MSG_ERROR, rpc_reply, true },
 	{ MSG_APP_STATE, rpc_app_state, true },
 	{ MSG_LOG_DATA, logpipe_data, true },
+	{ MSG_ARTIFACT_HAVE_REPLY, rpc_reply, true },
+	{ MSG_ARTIFACT_INSTALLED, rpc_reply, true },
+	{ MSG_ARTIFACT_DELETED, rpc_reply, true },
+	{ MSG_FILE_CREDIT, transfer_credit, true },
+	{ MSG_FILE_DONE, transfer_done, true },
 };
 
 /* Compare secrets without leaking, through timing, how much matched. */
@@ -71,6 +78,8 @@ static void
 rpc_hello(struct master *m, struct node *old, struct msg *req)
 {
 	const char *name, *secret, *hostname = NULL, *version = NULL;
+	const char *arch = NULL;
+	json_t *artifacts = NULL, *none;
 	const char *addr = req->peer_addr != NULL ? req->peer_addr : "?";
 	long long cpus, mem;
 	json_t *addresses = NULL;
@@ -86,6 +95,9 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 		&cause) == -1 ||
 	    msg_get_str(req, "hostname", false, &hostname, &cause) == -1 ||
 	    msg_get_str(req, "version", false, &version, &cause) == -1 ||
+	    msg_get_str(req, "arch", false, &arch, &cause) == -1 ||
+	    jsonx_get_array(req->body, "artifacts", false, &artifacts,
+		&cause) == -1 ||
 	    jsonx_get_array(req->body, "addresses", false, &addresses,
 		&cause) == -1) {
 		log_warnx("refused worker from %s: bad HELLO: %s", addr, cause);
@@ -122,8 +134,15 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	n->version = version != NULL ? xstrdup(version) : NULL;
 	json_decref(n->addresses);
 	n->addresses = addresses != NULL ? json_incref(addresses) : NULL;
+	free(n->arch);
+	n->arch = arch != NULL ? xstrdup(arch) : NULL;
 	n->cpus = (int)cpus;
 	n->mem_total_kb = mem;
+	/* What the node holds is what it says at each registration. */
+	none = json_array();
+	artifact_set_node(m->artifacts, name, artifacts != NULL ? artifacts :
+	    none);
+	json_decref(none);
 	log_info("node %s joined from %s (%d cpus, %lld MiB)", name, addr,
 	    n->cpus, mem / 1024);
 
@@ -192,7 +211,7 @@ rpc_reply(struct master *m, struct node *n, struct msg *req)
 	if (pending_reply(m, req))
 		return;
 	if (req->type == MSG_ERROR) {
-		if (logpipe_error(m, req))
+		if (logpipe_error(m, req) || transfer_error(m, n, req))
 			return;
 		log_warnx("node %s reports an error: %s", n->name,
 		    json_string_value(json_object_get(req->body, "error")));

@@ -22,6 +22,7 @@
 #include "worker/procfs.h"
 #include "worker/reap.h"
 #include "worker/spawn.h"
+#include "worker/store.h"
 #include "worker/worker.h"
 
 #define APP_ARGS_MAX 4096
@@ -102,6 +103,8 @@ app_to_json(const struct app *a)
 	json_object_set_new(j, "id", json_string(a->id));
 	json_object_set_new(j, "name", json_string(a->name));
 	json_object_set_new(j, "path", json_string(a->path));
+	json_object_set_new(j, "artifact", a->artifact != NULL ?
+	    json_string(a->artifact) : json_null());
 	json_object_set_new(j, "args", json_incref(a->args));
 	json_object_set_new(j, "pid", a->pid > 0 ? json_integer(a->pid) :
 	    json_null());
@@ -278,8 +281,10 @@ app_build_argv(const char *path, json_t *args, char **cause)
  * app's identity, then what the user asked for on top.
  */
 static char **
-app_build_env(struct worker *w, const char *id, json_t *env, char **cause)
+app_build_env(struct worker *w, const char *id, json_t *env,
+    const char *libdir, char **cause)
 {
+	const char *user_ld = NULL;
 	size_t n = env != NULL ? json_object_size(env) : 0, i = 0;
 	char **envp = xcalloc(n + 8, sizeof *envp);
 	const char *key;
@@ -291,7 +296,16 @@ app_build_env(struct worker *w, const char *id, json_t *env, char **cause)
 	envp[i++] = xstrdup("HOME=/");
 	envp[i++] = xasprintf("DROVER_APP_ID=%s", id);
 	envp[i++] = xasprintf("DROVER_NODE=%s", w->name);
+	if (env != NULL)
+		user_ld = json_string_value(json_object_get(env,
+		    "LD_LIBRARY_PATH"));
+	/* An artifact's own libraries come first on the loader's path. */
+	if (libdir != NULL)
+		envp[i++] = xasprintf("LD_LIBRARY_PATH=%s%s%s", libdir,
+		    user_ld != NULL ? ":" : "", user_ld != NULL ? user_ld : "");
 	json_object_foreach(env, key, v) {
+		if (libdir != NULL && strcmp(key, "LD_LIBRARY_PATH") == 0)
+			continue;
 		if (!json_is_string(v) || key[0] == '\0' || strchr(key, '=') ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
 			*cause = xasprintf("env '%s' must be a string value "
@@ -319,7 +333,9 @@ app_free_strv(char **v)
 void
 app_launch(struct worker *w, struct msg *req)
 {
-	const char *id, *path, *name = NULL, *cwd = NULL;
+	const char *id, *path = NULL, *name = NULL, *cwd = NULL;
+	const char *artifact = NULL;
+	char *exe = NULL, *libdir = NULL;
 	long long log_max = APP_LOG_MAX_DEFAULT, log_keep = APP_LOG_KEEP_DEFAULT;
 	json_t *args = NULL, *env = NULL;
 	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
@@ -329,7 +345,8 @@ app_launch(struct worker *w, struct msg *req)
 	struct app *a = NULL;
 
 	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
-	    msg_get_str(req, "path", true, &path, &cause) == -1 ||
+	    msg_get_str(req, "path", false, &path, &cause) == -1 ||
+	    msg_get_str(req, "artifact", false, &artifact, &cause) == -1 ||
 	    msg_get_str(req, "name", false, &name, &cause) == -1 ||
 	    msg_get_str(req, "cwd", false, &cwd, &cause) == -1 ||
 	    jsonx_get_array(req->body, "args", false, &args, &cause) == -1 ||
@@ -347,8 +364,16 @@ app_launch(struct worker *w, struct msg *req)
 		cause = xasprintf("app %s exists already", id);
 		goto refuse;
 	}
-	if (path[0] != '/') {
-		cause = xasprintf("path '%.256s' is not absolute", path);
+	if (artifact != NULL) {
+		/* The installed copy, with its own libraries found first. */
+		if (store_exec_path(w->store, artifact, &exe, &libdir,
+		    &cause) == -1)
+			goto refuse;
+		path = exe;
+	}
+	if (path == NULL || path[0] != '/') {
+		cause = xasprintf("path '%.256s' is not absolute",
+		    path != NULL ? path : "");
 		goto refuse;
 	}
 	if (args != NULL && json_array_size(args) > APP_ARGS_MAX) {
@@ -360,13 +385,14 @@ app_launch(struct worker *w, struct msg *req)
 		goto refuse;
 	}
 	if ((argv = app_build_argv(path, args, &cause)) == NULL ||
-	    (envp = app_build_env(w, id, env, &cause)) == NULL)
+	    (envp = app_build_env(w, id, env, libdir, &cause)) == NULL)
 		goto refuse;
 
 	a = xcalloc(1, sizeof *a);
 	a->id = xstrdup(id);
 	a->name = xstrdup(name != NULL ? name : id);
 	a->path = xstrdup(path);
+	a->artifact = artifact != NULL ? xstrdup(artifact) : NULL;
 	a->args = args != NULL ? json_deep_copy(args) : json_array();
 	a->dir = xasprintf("%s/apps/%s", w->dir, id);
 	a->pidfd = -1;
@@ -428,6 +454,7 @@ refuse:
 		free(a->id);
 		free(a->name);
 		free(a->path);
+		free(a->artifact);
 		json_decref(a->args);
 		free(a->dir);
 		free(a);
@@ -435,6 +462,8 @@ refuse:
 	app_send_error(w, req, "launch refused: %s", cause);
 	free(cause);
 out:
+	free(exe);
+	free(libdir);
 	free(logpath);
 	app_free_strv(argv);
 	app_free_strv(envp);
@@ -550,6 +579,7 @@ app_free(struct app *a)
 	free(a->id);
 	free(a->name);
 	free(a->path);
+	free(a->artifact);
 	free(a->dir);
 	free(a);
 }

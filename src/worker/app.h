@@ -34,6 +34,7 @@ struct app {
 	char *id;
 	char *name;
 	char *path;
+	char *artifact; /* the artifact it was launched from, or NULL */
 	json_t *args;
 	char *dir; /* DIR/apps/ID: cwd by default, and the log */
 	pid_t pid;

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "worker/app.h"
+#include "worker/artifacts.h"
 #include "worker/logstream.h"
 #include "worker/worker.h"
 
@@ -35,6 +36,13 @@ static const struct rpc_entry {
 	{ MSG_LOGS, logstream_start, true },
 	{ MSG_LOG_CREDIT, logstream_credit, true },
 	{ MSG_LOG_CANCEL, logstream_cancel, true },
+	{ MSG_ARTIFACT_HAVE, artifacts_have, true },
+	{ MSG_FILE_BEGIN, artifacts_file_begin, true },
+	{ MSG_FILE_CHUNK, artifacts_file_chunk, true },
+	{ MSG_FILE_END, artifacts_file_end, true },
+	{ MSG_FILE_ABORT, artifacts_file_abort, true },
+	{ MSG_ARTIFACT_INSTALL, artifacts_install, true },
+	{ MSG_ARTIFACT_DELETE, artifacts_delete, true },
 };
 
 static void

@@ -22,6 +22,8 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "worker/app.h"
+#include "worker/artifacts.h"
+#include "worker/store.h"
 #include "worker/logstream.h"
 #include "worker/rpc.h"
 
@@ -94,12 +96,13 @@ worker_send_hello(struct worker *w)
 
 	gethostname(host, sizeof host - 1);
 	m = msg_new(MSG_HELLO, ++w->next_request_id,
-	    jsonx_pack("{s:s, s:s, s:o, s:i, s:I, s:s, s:s}",
+	    jsonx_pack("{s:s, s:s, s:o, s:i, s:I, s:s, s:s, s:s, s:o}",
 		"name", w->name, "secret", w->secret,
 		"addresses", worker_addresses(),
 		"cpus", nodeload_cpus(),
 		"mem_total_kb", (json_int_t)nodeload_mem_total_kb(),
-		"hostname", host, "version", DROVER_VERSION));
+		"hostname", host, "version", DROVER_VERSION,
+		"arch", artifacts_arch(), "artifacts", store_list(w->store)));
 	if (worker_send(w, m) == 0) {
 		w->hello_pending = false;
 		w->hello_sent_at = util_now_ms();
@@ -239,6 +242,8 @@ worker_handle_monitor(struct worker *w)
 				    "%s; reconnecting", w->master_addr);
 			w->state = WORKER_CONNECTING;
 			w->hello_pending = false;
+			/* The master's side of any transfer died with the link. */
+			artifacts_abort_all(w);
 			break;
 		}
 	}
@@ -438,6 +443,17 @@ worker_main(int argc, char **argv)
 	free(role);
 	if (util_mkdir_p(w.dir, 0700) == -1)
 		fatal("cannot create %s", w.dir);
+	/* Apps and artifacts get absolute paths, whatever the cwd was. */
+	{
+		char *abs = realpath(w.dir, NULL);
+
+		if (abs == NULL)
+			fatal("realpath %s", w.dir);
+		free(w.dir);
+		w.dir = abs;
+	}
+	if ((w.store = store_open(w.dir, &cause)) == NULL)
+		fatalx("%s", cause);
 	keypath = xasprintf("%s/worker.key", w.dir);
 	if (keys_load_or_create(keypath, &w.keys, &cause) == -1)
 		fatalx("%s", cause);
@@ -459,6 +475,8 @@ worker_main(int argc, char **argv)
 	 */
 	logstream_free_all(&w);
 	app_free_all(&w, true);
+	artifacts_abort_all(&w);
+	store_free(w.store);
 
 	if (w.state == WORKER_READY) {
 		struct msg *bye = msg_new(MSG_BYE, 0, NULL);

@@ -15,6 +15,8 @@
 struct msg;
 struct app;
 struct logstream;
+struct store;
+struct incoming;
 
 enum worker_state {
 	WORKER_CONNECTING,  /* no handshake yet */
@@ -48,6 +50,9 @@ struct worker {
 	struct app *apps;	     /* newest first */
 	struct logstream *streams; /* logs being sent to the master */
 	int nstreams;
+	struct store *store;	   /* copied executables and libraries */
+	struct incoming *incoming; /* files being received */
+	int nincoming;
 	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */
 	bool stopping;
 	int exit_status;
