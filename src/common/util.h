@@ -7,6 +7,8 @@
 
 /* Milliseconds on the monotonic clock: for timeouts and ages. */
 int64_t util_now_ms(void);
+/* Microseconds on the monotonic clock: for measuring short spans. */
+int64_t util_now_us(void);
 /* Milliseconds since the epoch: for timestamps shown to users. */
 int64_t util_wall_ms(void);
 

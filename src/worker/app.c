@@ -341,6 +341,7 @@ app_launch(struct worker *w, struct msg *req)
 	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
 	struct spawn_request sr = { 0 };
 	struct spawn_result res;
+	int64_t t0 = util_now_us(), t1 = 0, t2 = 0;
 	int pipefd[2] = { -1, -1 };
 	struct app *a = NULL;
 
@@ -419,6 +420,7 @@ app_launch(struct worker *w, struct msg *req)
 	sr.cwd = cwd != NULL ? cwd : a->dir;
 	sr.log_fd = pipefd[1];
 	a->started_at = util_wall_ms();
+	t1 = util_now_us();
 	if (spawn_app(&sr, &res, &cause) == -1) {
 		/* It never ran: recorded as dead, with the reason. */
 		a->phase = APP_FAILED;
@@ -440,7 +442,12 @@ app_launch(struct worker *w, struct msg *req)
 	}
 	a->next = w->apps;
 	w->apps = a;
+	t2 = util_now_us();
 	app_reply(w, req->id, MSG_LAUNCHED, app_to_json(a));
+	log_trace(TRACE_SPAWN, "app %s: launch took %lld us (setup %lld, spawn "
+	    "%lld, reply %lld)", a->id, (long long)(util_now_us() - t0),
+	    (long long)(t1 - t0), (long long)(t2 - t1),
+	    (long long)(util_now_us() - t2));
 	goto out;
 
 refuse:
