@@ -17,12 +17,14 @@ FUZZ_SECONDS ?= 60
 # Debian 12 packages the build, the tests and `make run` need.
 DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
        valgrind libzmq3-dev libczmq-dev libjansson-dev libmicrohttpd-dev \
-       libcurl4-openssl-dev libedit-dev libsodium-dev libcmocka-dev \
-       python3-pytest iproute2 procps
+       libcurl4-openssl-dev libedit-dev libsodium-dev libsqlite3-dev libcmocka-dev \
+       libelf-dev python3-pytest iproute2 procps
 
-FUZZ_TARGETS = msg args jsonbody procfs signame
+FUZZ_TARGETS = msg args jsonbody procfs signame elfdeps
 FUZZ_EXTRA_procfs = src/worker/procfs.c
 FUZZ_EXTRA_args = src/cli/args.c
+FUZZ_EXTRA_elfdeps = src/cli/elfdeps.c
+FUZZ_LIBS_elfdeps = -lelf
 FUZZ_COMMON = $(wildcard src/common/*.c)
 FUZZ_PKGS = libzmq libczmq jansson libsodium
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -95,7 +97,8 @@ bench: build
 
 $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_COMMON) $(wildcard src/*/*.h)
 	@mkdir -p $(FUZZ_BUILD)
-	clang $(FUZZ_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_EXTRA_$*) -o $@ $(FUZZ_LIBS)
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_COMMON) $(FUZZ_EXTRA_$*) -o $@ $(FUZZ_LIBS) \
+	  $(FUZZ_LIBS_$*)
 
 fuzz-build: $(addprefix $(FUZZ_BUILD)/,$(FUZZ_TARGETS))
 

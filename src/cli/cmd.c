@@ -17,6 +17,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_copy_entry,
 	&cmd_delete_entry,
 	&cmd_artifacts_entry,
+	&cmd_events_entry,
 	NULL,
 };
 

@@ -75,5 +75,6 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_copy_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_artifacts_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 #endif

@@ -96,6 +96,10 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	obj = json_incref(reply->body);
 	a = app_add(m->apps, p->node, obj);
 	log_info("app %s launched on %s", a->id, p->node);
+	master_app_changed(m, a);
+	master_event(m, "api", p->node, a->id, json_pack("{s:s, s:s, s:O}",
+	    "event", "launched", "by", "admin", "path", json_object_get(a->obj,
+	    "path")));
 	cause = json_string_value(json_object_get(a->obj, "cause"));
 	if (!app_record_alive(a) && cause != NULL) {
 		/* It never ran: the launch failed, and ps keeps the reason. */
@@ -234,8 +238,14 @@ api_apps_signaled(struct master *m, struct pending *p, struct msg *reply,
 		return;
 	}
 	state = json_object_get(reply->body, "app_state");
-	if (a != NULL && json_is_object(state))
+	if (a != NULL && json_is_object(state)) {
 		app_update(a, json_incref(state));
+		master_app_changed(m, a);
+	}
+	master_event(m, "api", p->node, p->app, json_pack("{s:s, s:s, s:O?, "
+	    "s:O?}", "event", "signalled", "by", "admin", "ended_by",
+	    json_object_get(reply->body, "ended_by"), "signal",
+	    json_object_get(reply->body, "signal")));
 	out = json_deep_copy(reply->body);
 	json_object_del(out, "app_state");
 	json_object_del(out, "app");

@@ -23,6 +23,7 @@
 #include "master/api.h"
 #include "master/app.h"
 #include "master/artifact.h"
+#include "master/db.h"
 #include "master/master.h"
 #include "master/node.h"
 #include "master/pending.h"
@@ -840,6 +841,10 @@ upload_install_done(struct master *m, struct pending *p, struct msg *reply,
 	if (reply != NULL && reply->type == MSG_ARTIFACT_INSTALLED) {
 		un->manifest = json_incref(reply->body);
 		artifact_put(m->artifacts, un->node, json_incref(reply->body));
+		db_put_artifact(m->db, un->node, u->name, reply->body);
+		master_event(m, "api", un->node, NULL, json_pack("{s:s, s:s, "
+		    "s:s}", "event", "artifact-installed", "by", "admin", "name",
+		    u->name));
 		log_info("artifact %s installed on %s", u->name, un->node);
 	} else if (un->error == NULL) {
 		const char *text = reply != NULL ? json_string_value(
@@ -972,6 +977,9 @@ upload_delete_done(struct master *m, struct pending *p, struct msg *reply,
 
 	if (reply != NULL && reply->type == MSG_ARTIFACT_DELETED) {
 		artifact_remove(m->artifacts, p->node, d->name);
+		db_delete_artifact(m->db, p->node, d->name);
+		master_event(m, "api", p->node, NULL, json_pack("{s:s, s:s, s:s}",
+		    "event", "artifact-deleted", "by", "admin", "name", d->name));
 		json_array_append_new(d->nodes, json_pack("{s:s, s:b}", "node",
 		    p->node, "ok", 1));
 		log_info("artifact %s deleted on %s", d->name, p->node);

@@ -16,9 +16,15 @@
 #include "common/xmem.h"
 #include "master/master.h"
 
+/* Answered requests waiting for the loop turn's commit. */
+#define API_RELEASE_MAX 65536
+
 struct api {
 	struct master *master;
 	struct MHD_Daemon *daemon;
+	struct api_request **to_release;
+	size_t nrelease;
+	size_t cap;
 };
 
 /* Routes. ":x" matches one path segment, handed to the handler in params. */
@@ -37,6 +43,7 @@ static const struct api_route api_routes[] = {
 	{ "DELETE", "/v1/artifacts/:name", api_artifacts_delete, NULL },
 	{ "PUT", "/v1/uploads/:id/:hash", api_uploads_put, api_uploads_data },
 	{ "POST", "/v1/uploads/:id/commit", api_uploads_commit, NULL },
+	{ "GET", "/v1/events", api_events_list, NULL },
 };
 
 int
@@ -121,10 +128,37 @@ api_suspend(struct api_request *req)
 void
 api_complete(struct api_request *req, int status, json_t *reply)
 {
+	struct api *api = req->master->api;
+
 	req->status = status;
 	req->reply = reply;
 	req->done = true;
-	MHD_resume_connection(req->conn);
+	/*
+	 * Not resumed here: the answer goes out after the loop turn's commit
+	 * (api_release), so a client never hears of a change the state
+	 * database could still lose. One commit serves every answer of the
+	 * turn (group commit).
+	 */
+	if (api->nrelease == api->cap) {
+		api->cap = api->cap == 0 ? 64 : api->cap * 2;
+		api->to_release = xreallocarray(api->to_release, api->cap,
+		    sizeof *api->to_release);
+	}
+	api->to_release[api->nrelease++] = req;
+}
+
+void
+api_release(struct api *api)
+{
+	for (size_t i = 0; i < api->nrelease; i++)
+		MHD_resume_connection(api->to_release[i]->conn);
+	api->nrelease = 0;
+}
+
+size_t
+api_pending_releases(struct api *api)
+{
+	return api->nrelease;
 }
 
 /*
@@ -444,7 +478,9 @@ api_stop(struct api *api)
 {
 	if (api == NULL)
 		return;
+	api_release(api);
 	MHD_stop_daemon(api->daemon);
+	free(api->to_release);
 	free(api);
 }
 

@@ -86,8 +86,11 @@ void api_unpause(struct api_request *);
 
 /* Park the request until api_complete() (a worker must answer first). */
 void api_suspend(struct api_request *);
-/* Answer a parked request; takes reply. */
+/* Answer a parked request; takes reply. It goes out at api_release. */
 void api_complete(struct api_request *, int status, json_t *reply);
+/* After the turn's commit: let every answered request go out. */
+void api_release(struct api *);
+size_t api_pending_releases(struct api *);
 
 /* Route handlers (api-*.c). */
 int api_nodes_list(struct api_request *, json_t **reply);
@@ -105,5 +108,6 @@ int api_artifacts_delete(struct api_request *, json_t **reply);
 int api_uploads_put(struct api_request *, json_t **reply);
 long api_uploads_data(struct api_request *, const char *data, size_t len);
 int api_uploads_commit(struct api_request *, json_t **reply);
+int api_events_list(struct api_request *, json_t **reply);
 
 #endif

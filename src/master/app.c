@@ -2,6 +2,7 @@
 
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -138,20 +139,72 @@ app_lookup(struct app_registry *r, const char *id)
 	return zhashx_lookup(r->by_id, id);
 }
 
+struct app_record *
+app_restore(struct app_registry *r, const char *node, json_t *obj)
+{
+	const char *id = json_string_value(json_object_get(obj, "id"));
+	const char *dash;
+	long *next, n;
+
+	if (id != NULL && (dash = strrchr(id, '-')) != NULL &&
+	    (n = strtol(dash + 1, NULL, 10)) > 0) {
+		char *name = xstrndup(id, (size_t)(dash - id));
+
+		if ((next = zhashx_lookup(r->counters, name)) == NULL) {
+			next = xmalloc(sizeof *next);
+			*next = 1;
+			zhashx_insert(r->counters, name, next);
+		}
+		if (*next <= n)
+			*next = n + 1;
+		free(name);
+	}
+	return app_add(r, node, obj);
+}
+
+struct app_record *
+app_add_orphan(struct app_registry *r, const char *node, json_t *obj)
+{
+	json_object_set_new(obj, "orphan", json_true());
+	json_object_set_new(obj, "state", json_string("orphan"));
+	return app_restore(r, node, obj);
+}
+
+struct app_record **
+app_alive_on(struct app_registry *r, const char *node, size_t *count)
+{
+	struct app_record **v = xcalloc(r->n + 1, sizeof *v);
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->v[i]->node, node) == 0 &&
+		    app_record_alive(r->v[i]))
+			v[n++] = r->v[i];
+	*count = n;
+	return v;
+}
+
 void
 app_update(struct app_record *a, json_t *obj)
 {
 	json_int_t restarts = json_integer_value(json_object_get(a->obj,
 	    "restarts"));
+	bool orphan = json_is_true(json_object_get(a->obj, "orphan"));
+	const char *state;
 
 	json_object_update(a->obj, obj);
 	json_decref(obj);
+	/* An orphan stays one while it lives: ps must show it as such. */
+	state = json_string_value(json_object_get(a->obj, "state"));
+	if (orphan && state != NULL && strcmp(state, "dead") != 0)
+		json_object_set_new(a->obj, "state", json_string("orphan"));
 	json_object_set_new(a->obj, "node", json_string(a->node));
 	json_object_set_new(a->obj, "restarts", json_integer(restarts));
 }
 
 size_t
-app_mark_lost(struct app_registry *r, const char *node, int64_t now)
+app_mark_lost(struct app_registry *r, const char *node, int64_t now,
+    const char *why, void (*changed)(struct app_record *, void *), void *arg)
 {
 	size_t n = 0;
 
@@ -161,10 +214,11 @@ app_mark_lost(struct app_registry *r, const char *node, int64_t now)
 		if (strcmp(a->node, node) != 0 || !app_record_alive(a))
 			continue;
 		json_object_set_new(a->obj, "state", json_string("dead"));
-		json_object_set_new(a->obj, "cause",
-		    json_string("lost: node unavailable"));
+		json_object_set_new(a->obj, "cause", json_string(why));
 		json_object_set_new(a->obj, "ended_at", json_integer(now));
 		n++;
+		if (changed != NULL)
+			changed(a, arg);
 	}
 	return n;
 }

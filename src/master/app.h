@@ -35,12 +35,29 @@ char *app_new_id(struct app_registry *, const char *name);
 /* Record the app object a worker reported for a new app (takes obj). */
 struct app_record *app_add(struct app_registry *, const char *node, json_t *obj);
 struct app_record *app_lookup(struct app_registry *, const char *id);
+/* A record from the state database: added, and its id's counter moved past. */
+struct app_record *app_restore(struct app_registry *, const char *node,
+    json_t *obj);
+/*
+ * An app a worker runs that this master has no record of (launched before
+ * the state was lost, or by another master): listed with state "orphan",
+ * never killed on its own.
+ */
+struct app_record *app_add_orphan(struct app_registry *, const char *node,
+    json_t *obj);
+/* The records of node's apps, alive ones only, for reconciling (caller frees). */
+struct app_record **app_alive_on(struct app_registry *, const char *node,
+    size_t *count);
 /* Merge a worker's report into the record (takes obj). */
 void app_update(struct app_record *, json_t *obj);
 bool app_record_alive(const struct app_record *);
 
-/* Mark every live app on node dead: the master lost the node. */
-size_t app_mark_lost(struct app_registry *, const char *node, int64_t now);
+/*
+ * Mark every live app on node dead with cause why (the master lost the
+ * node), calling changed for each.
+ */
+size_t app_mark_lost(struct app_registry *, const char *node, int64_t now,
+    const char *why, void (*changed)(struct app_record *, void *), void *arg);
 /* How many of node's apps are alive. */
 int app_count_alive(struct app_registry *, const char *node);
 

@@ -24,6 +24,7 @@
 #include "master/api.h"
 #include "master/app.h"
 #include "master/artifact.h"
+#include "master/db.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/pending.h"
@@ -156,6 +157,61 @@ master_join_host(const char *bind_host)
 	}
 	freeifaddrs(ifs);
 	return best != NULL ? best : xstrdup("127.0.0.1");
+}
+
+static void
+master_restore_node(const char *name, json_t *record, void *arg)
+{
+	node_restore(((struct master *)arg)->nodes, name, record);
+}
+
+static void
+master_restore_app(const char *id, const char *node, json_t *obj, void *arg)
+{
+	(void)id;
+	app_restore(((struct master *)arg)->apps, node, json_incref(obj));
+}
+
+static void
+master_restore_artifact(const char *node, const char *name, json_t *manifest,
+    void *arg)
+{
+	(void)name;
+	artifact_put(((struct master *)arg)->artifacts, node,
+	    json_incref(manifest));
+}
+
+/*
+ * Open the state database and bring back what it holds. Nodes come back
+ * unavailable until their workers register again; apps as last seen, to
+ * be reconciled with what each worker reports when it does.
+ */
+static void
+master_open_db(struct master *m)
+{
+	char *path = xasprintf("%s/state.db", m->state_dir), *cause = NULL;
+	size_t napps = 0, nnodes;
+
+	if ((m->db = db_open(path, &cause)) == NULL)
+		fatalx("%s", cause);
+	m->nodes = node_table_new();
+	m->apps = app_registry_new();
+	m->artifacts = artifact_registry_new();
+	if (db_load_nodes(m->db, master_restore_node, m) == -1 ||
+	    db_load_apps(m->db, master_restore_app, m) == -1 ||
+	    db_load_artifacts(m->db, master_restore_artifact, m) == -1)
+		fatalx("cannot read the state database %s", path);
+	nnodes = node_count(m->nodes);
+	{
+		json_t *all = app_list(m->apps, NULL, true, util_wall_ms());
+
+		napps = json_array_size(all);
+		json_decref(all);
+	}
+	if (nnodes > 0 || napps > 0)
+		log_info("state %s: %zu nodes and %zu apps restored", path,
+		    nnodes, napps);
+	free(path);
 }
 
 static void
@@ -315,9 +371,37 @@ master_handle_router(struct master *m)
 }
 
 void
+master_app_changed(struct master *m, struct app_record *a)
+{
+	db_put_app(m->db, a->id, a->node, a->obj);
+}
+
+void
+master_event(struct master *m, const char *kind, const char *node,
+    const char *app, json_t *detail)
+{
+	db_add_event(m->db, kind, node, app, detail);
+	json_decref(detail);
+}
+
+static void
+master_on_app_lost(struct app_record *a, void *arg)
+{
+	struct master *m = arg;
+
+	master_app_changed(m, a);
+	master_event(m, "app", a->node, a->id, json_pack("{s:s, s:s}", "event",
+	    "lost", "cause", "lost: node unavailable"));
+}
+
+void
 master_node_lost(struct master *m, struct node *n)
 {
-	size_t lost = app_mark_lost(m->apps, n->name, util_wall_ms());
+	size_t lost = app_mark_lost(m->apps, n->name, util_wall_ms(),
+	    "lost: node unavailable", master_on_app_lost, m);
+
+	master_event(m, "node", n->name, NULL, json_pack("{s:s, s:s}", "event",
+	    "unavailable", "address", n->address != NULL ? n->address : ""));
 
 	n->apps = 0; /* its apps are counted again when it heartbeats */
 	if (lost > 0)
@@ -378,6 +462,15 @@ master_loop(struct master *m)
 		if (items[0].revents & ZMQ_POLLIN)
 			master_handle_router(m);
 		api_run(m->api);
+
+		/*
+		 * Group commit: every change of this turn in one transaction,
+		 * then the answers that acknowledge them.
+		 */
+		if (db_dirty(m->db) || api_pending_releases(m->api) > 0) {
+			db_commit(m->db);
+			api_release(m->api);
+		}
 
 		now = util_now_ms();
 		if (now >= next_tick) {
@@ -489,13 +582,11 @@ master_main(int argc, char **argv)
 	free(keypath);
 	master_load_tokens(&m, join_secret, admin_token);
 
+	master_open_db(&m);
 	master_raise_fd_limit();
 	m.sigfd = util_signalfd((const int[]){ SIGINT, SIGTERM, SIGHUP }, 3);
 	m.zctx = zmq_ctx_new();
 	zmq_ctx_set(m.zctx, ZMQ_MAX_SOCKETS, 1024);
-	m.nodes = node_table_new();
-	m.apps = app_registry_new();
-	m.artifacts = artifact_registry_new();
 	master_open_router(&m);
 	if ((m.api = api_start(&m, m.api_addr, &cause)) == NULL)
 		fatalx("%s", cause);
@@ -521,6 +612,7 @@ master_main(int argc, char **argv)
 	app_registry_free(m.apps);
 	transfer_free_all(&m);
 	artifact_registry_free(m.artifacts);
+	db_close(m.db);
 	zmq_socket_monitor(m.router, NULL, 0);
 	zmq_close(m.monitor);
 	zmq_close(m.router);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/keys.h"
 
 struct api;
@@ -21,6 +23,7 @@ struct logpipe;
 struct artifact_registry;
 struct upload;
 struct transfer;
+struct db;
 
 struct master {
 	void *zctx;
@@ -30,6 +33,7 @@ struct master {
 	int sigfd;
 	struct api *api;
 	struct node_table *nodes;
+	struct db *db; /* durable state: nodes, apps, artifacts, events */
 	struct app_registry *apps;
 	struct pending *pending;   /* worker requests REST calls wait on */
 	struct logpipe *logpipes;  /* logs streaming from workers to clients */
@@ -55,6 +59,13 @@ struct master {
 
 /* Entry point of `drover master`. Returns the process exit status. */
 int master_main(int argc, char **argv);
+
+/* Persist an app's record (after it changed), and an event about it. */
+struct app_record;
+void master_app_changed(struct master *m, struct app_record *a);
+/* Record an event (takes detail). */
+void master_event(struct master *m, const char *kind, const char *node,
+    const char *app, json_t *detail);
 
 /* A node went away: its apps are lost, requests to it fail, streams end. */
 struct node;

@@ -154,6 +154,43 @@ node_register(struct node_table *t, const char *name, const char *key,
 	return n;
 }
 
+struct node *
+node_restore(struct node_table *t, const char *name, json_t *r)
+{
+	struct node *n;
+	const char *s;
+
+	if (node_find(t, name) != NULL || !node_name_valid(name))
+		return NULL;
+	n = xcalloc(1, sizeof *n);
+	n->name = xstrdup(name);
+	n->key = xstrdup((s = json_string_value(json_object_get(r, "key"))) !=
+	    NULL ? s : "");
+	if ((s = json_string_value(json_object_get(r, "address"))) != NULL)
+		n->address = xstrdup(s);
+	if ((s = json_string_value(json_object_get(r, "hostname"))) != NULL)
+		n->hostname = xstrdup(s);
+	if ((s = json_string_value(json_object_get(r, "arch"))) != NULL)
+		n->arch = xstrdup(s);
+	n->cpus = (int)json_integer_value(json_object_get(r, "cpus"));
+	n->mem_total_kb = json_integer_value(json_object_get(r,
+	    "mem_total_kb"));
+	n->joined_at = json_integer_value(json_object_get(r, "joined_at"));
+	n->state = NODE_UNAVAILABLE;
+	n->last_seen = util_now_ms() - 3600 * 1000;
+	zhashx_insert(t->by_name, name, n);
+	return n;
+}
+
+json_t *
+node_record(const struct node *n)
+{
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:i, s:I, s:I}", "key", n->key,
+	    "address", n->address, "hostname", n->hostname, "arch", n->arch,
+	    "cpus", n->cpus, "mem_total_kb", (json_int_t)n->mem_total_kb,
+	    "joined_at", (json_int_t)n->joined_at);
+}
+
 bool
 node_seen(struct node *n, int64_t now)
 {

@@ -58,6 +58,14 @@ struct node *node_register(struct node_table *, const char *name,
     const char *key, const unsigned char *peer, size_t peerlen,
     int64_t now, char **cause);
 
+/*
+ * A node known from the state database, before its worker reconnects: it
+ * is listed unavailable until it registers again under its key.
+ */
+struct node *node_restore(struct node_table *, const char *name, json_t *record);
+/* The registration facts worth keeping across master restarts. */
+json_t *node_record(const struct node *);
+
 /* Forget a connection (the worker said BYE): the node stays, unavailable. */
 void node_disconnect(struct node_table *, struct node *);
 

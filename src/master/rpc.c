@@ -12,6 +12,7 @@
 #include "master/master.h"
 #include "master/app.h"
 #include "master/artifact.h"
+#include "master/db.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/node.h"
@@ -74,12 +75,75 @@ rpc_refuse(struct master *m, struct msg *req, bool fatal, const char *why)
 	msg_free(r);
 }
 
+/*
+ * A worker registered and said which apps it has. Apps it runs that the
+ * master has no record of become orphans (listed, never killed on their
+ * own); apps the master thought alive that the worker no longer knows are
+ * dead, with that cause; everything else takes the worker's word.
+ */
+static void
+rpc_reconcile(struct master *m, struct node *n, json_t *apps)
+{
+	struct app_record **alive, *a;
+	size_t count, i;
+	const char *id;
+	json_t *obj;
+
+	alive = app_alive_on(m->apps, n->name, &count);
+	for (i = 0; i < count; i++) {
+		bool reported = false;
+		size_t k;
+
+		json_array_foreach(apps, k, obj) {
+			id = json_string_value(json_object_get(obj, "id"));
+			if (id != NULL && strcmp(id, alive[i]->id) == 0)
+				reported = true;
+		}
+		if (reported)
+			continue;
+		json_object_set_new(alive[i]->obj, "state", json_string("dead"));
+		json_object_set_new(alive[i]->obj, "cause", json_string(
+		    "lost: the worker no longer knows it"));
+		json_object_set_new(alive[i]->obj, "ended_at",
+		    json_integer(util_wall_ms()));
+		master_app_changed(m, alive[i]);
+	}
+	free(alive);
+	json_array_foreach(apps, i, obj) {
+		if (!json_is_object(obj) ||
+		    (id = json_string_value(json_object_get(obj, "id"))) == NULL)
+			continue;
+		a = app_lookup(m->apps, id);
+		if (a != NULL && strcmp(a->node, n->name) == 0) {
+			bool was = app_record_alive(a);
+
+			app_update(a, json_deep_copy(obj));
+			if (was != app_record_alive(a) || !was)
+				master_app_changed(m, a);
+			continue;
+		}
+		if (a != NULL)
+			continue; /* the same id on another node: not ours to merge */
+		const char *state = json_string_value(json_object_get(obj,
+		    "state"));
+
+		if (state == NULL || strcmp(state, "dead") == 0)
+			continue;
+		a = app_add_orphan(m->apps, n->name, json_deep_copy(obj));
+		master_app_changed(m, a);
+		log_warnx("node %s runs app %s that this master has no record "
+		    "of: listed as an orphan", n->name, a->id);
+		master_event(m, "app", n->name, a->id, json_pack("{s:s}",
+		    "event", "orphan"));
+	}
+}
+
 static void
 rpc_hello(struct master *m, struct node *old, struct msg *req)
 {
 	const char *name, *secret, *hostname = NULL, *version = NULL;
 	const char *arch = NULL;
-	json_t *artifacts = NULL, *none;
+	json_t *artifacts = NULL, *none, *apps = NULL;
 	const char *addr = req->peer_addr != NULL ? req->peer_addr : "?";
 	long long cpus, mem;
 	json_t *addresses = NULL;
@@ -98,6 +162,7 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	    msg_get_str(req, "arch", false, &arch, &cause) == -1 ||
 	    jsonx_get_array(req->body, "artifacts", false, &artifacts,
 		&cause) == -1 ||
+	    jsonx_get_array(req->body, "apps", false, &apps, &cause) == -1 ||
 	    jsonx_get_array(req->body, "addresses", false, &addresses,
 		&cause) == -1) {
 		log_warnx("refused worker from %s: bad HELLO: %s", addr, cause);
@@ -142,7 +207,17 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	none = json_array();
 	artifact_set_node(m->artifacts, name, artifacts != NULL ? artifacts :
 	    none);
+	db_put_node_artifacts(m->db, name, artifacts != NULL ? artifacts : none);
+	rpc_reconcile(m, n, apps != NULL ? apps : none);
 	json_decref(none);
+	{
+		json_t *record = node_record(n);
+
+		db_put_node(m->db, name, record);
+		json_decref(record);
+	}
+	master_event(m, "node", name, NULL, json_pack("{s:s, s:s}", "event",
+	    "registered", "address", addr));
 	log_info("node %s joined from %s (%d cpus, %lld MiB)", name, addr,
 	    n->cpus, mem / 1024);
 
@@ -164,11 +239,17 @@ rpc_merge_states(struct master *m, struct node *n, json_t *states)
 	if (!json_is_array(states))
 		return;
 	json_array_foreach(states, i, st) {
+		bool was;
+
 		if ((id = json_string_value(json_object_get(st, "id"))) == NULL ||
 		    (a = app_lookup(m->apps, id)) == NULL ||
 		    strcmp(a->node, n->name) != 0)
 			continue;
+		was = app_record_alive(a);
 		app_update(a, json_deep_copy(st));
+		/* Only a change of life is worth a write, not each sample. */
+		if (was != app_record_alive(a))
+			master_app_changed(m, a);
 	}
 }
 
@@ -190,8 +271,11 @@ rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 	n->cpu_pct = cpu < 0 ? 0 : cpu > 100 ? 100 : cpu;
 	n->mem_pct = mem < 0 ? 0 : mem > 100 ? 100 : mem;
 	n->apps = (int)apps;
-	if (node_seen(n, util_now_ms()))
+	if (node_seen(n, util_now_ms())) {
 		log_info("node %s is ready again", n->name);
+		master_event(m, "node", n->name, NULL, json_pack("{s:s}",
+		    "event", "ready"));
+	}
 	rpc_merge_states(m, n, json_object_get(req->body, "app_states"));
 }
 
@@ -228,6 +312,9 @@ rpc_reply(struct master *m, struct node *n, struct msg *req)
 
 		log_warnx("app %s on %s started after its launch request had "
 		    "given up; it is listed", a->id, n->name);
+		master_app_changed(m, a);
+		master_event(m, "app", n->name, a->id, json_pack("{s:s}",
+		    "event", "started-late"));
 		return;
 	}
 	log_debug("node %s: late %s (id %u) after its request timed out",
@@ -248,9 +335,13 @@ rpc_app_state(struct master *m, struct node *n, struct msg *req)
 		return;
 	}
 	app_update(a, json_incref(req->body));
-	if (!app_record_alive(a))
+	master_app_changed(m, a);
+	if (!app_record_alive(a)) {
 		log_info("app %s on %s ended: %s", a->id, n->name,
 		    json_string_value(json_object_get(a->obj, "cause")));
+		master_event(m, "app", n->name, a->id, json_pack("{s:s, s:O}",
+		    "event", "ended", "cause", json_object_get(a->obj, "cause")));
+	}
 }
 
 void

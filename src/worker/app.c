@@ -697,6 +697,16 @@ app_live_states(struct worker *w, int *alive)
 	return list;
 }
 
+json_t *
+app_all_states(struct worker *w)
+{
+	json_t *list = json_array();
+
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		json_array_append_new(list, app_to_json(a));
+	return list;
+}
+
 /* One process of the node, for summing an app's tree. */
 struct app_proc {
 	pid_t pid;

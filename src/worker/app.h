@@ -69,6 +69,8 @@ void app_read_output(struct worker *, struct app *);
 
 /* The live apps' states for the heartbeat; the count of live apps. */
 json_t *app_live_states(struct worker *, int *alive);
+/* Every app the worker knows, alive or dead, for registration. */
+json_t *app_all_states(struct worker *);
 /* The app as the master records it. */
 json_t *app_to_json(const struct app *);
 struct app *app_find(struct worker *, const char *id);

@@ -96,13 +96,14 @@ worker_send_hello(struct worker *w)
 
 	gethostname(host, sizeof host - 1);
 	m = msg_new(MSG_HELLO, ++w->next_request_id,
-	    jsonx_pack("{s:s, s:s, s:o, s:i, s:I, s:s, s:s, s:s, s:o}",
+	    jsonx_pack("{s:s, s:s, s:o, s:i, s:I, s:s, s:s, s:s, s:o, s:o}",
 		"name", w->name, "secret", w->secret,
 		"addresses", worker_addresses(),
 		"cpus", nodeload_cpus(),
 		"mem_total_kb", (json_int_t)nodeload_mem_total_kb(),
 		"hostname", host, "version", DROVER_VERSION,
-		"arch", artifacts_arch(), "artifacts", store_list(w->store)));
+		"arch", artifacts_arch(), "artifacts", store_list(w->store),
+		"apps", app_all_states(w)));
 	if (worker_send(w, m) == 0) {
 		w->hello_pending = false;
 		w->hello_sent_at = util_now_ms();

@@ -1,0 +1,413 @@
+#include "master/db.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmem.h"
+
+/* Events kept: the oldest go once there are more. */
+#define DB_EVENTS_MAX 200000
+
+struct db {
+	sqlite3 *h;
+	char *path;
+	bool in_txn;
+	int64_t events_since_trim;
+};
+
+static const char *const db_schema_v1 =
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE nodes (name TEXT PRIMARY KEY, record TEXT NOT NULL);"
+    "CREATE TABLE apps (id TEXT PRIMARY KEY, node TEXT NOT NULL,"
+    "  obj TEXT NOT NULL);"
+    "CREATE INDEX apps_node ON apps (node);"
+    "CREATE TABLE artifacts (node TEXT NOT NULL, name TEXT NOT NULL,"
+    "  manifest TEXT NOT NULL, PRIMARY KEY (node, name));"
+    "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at INTEGER NOT NULL, kind TEXT NOT NULL, node TEXT, app TEXT,"
+    "  detail TEXT NOT NULL);"
+    "CREATE INDEX events_app ON events (app);"
+    "CREATE INDEX events_node ON events (node);";
+
+/* Run SQL that returns no rows; log and return -1 on failure. */
+static int
+db_exec(struct db *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("db %s: %s", db->path, err != NULL ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The schema version the file holds; 0 for a new, empty file. */
+static int
+db_version(struct db *db, char **cause)
+{
+	sqlite3_stmt *st;
+	int version = 0, rc;
+
+	rc = sqlite3_prepare_v2(db->h, "SELECT count(*) FROM sqlite_master",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		*cause = xasprintf("%s is not a drover state database (%s)",
+		    db->path, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if (sqlite3_column_int(st, 0) == 0) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db->h, "SELECT value FROM meta WHERE key = "
+	    "'schema'", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		*cause = xasprintf("%s holds tables but is not a drover state "
+		    "database (%s)", db->path, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	version = atoi((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return version;
+}
+
+struct db *
+db_open(const char *path, char **cause)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+	sqlite3_stmt *st;
+	int version;
+
+	db->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*cause = xasprintf("cannot open state database %s: %s", path,
+		    sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->h, 5000);
+	/*
+	 * The integrity check reads every page: a corrupt file stops the
+	 * master here, with its name, instead of failing later mid-cluster.
+	 */
+	if (sqlite3_prepare_v2(db->h, "PRAGMA quick_check", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
+		*cause = xasprintf("state database %s is damaged or not a "
+		    "database (%s); move it away to start a new cluster",
+		    path, sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if ((version = db_version(db, cause)) == -1)
+		goto fail;
+	if (version > DB_SCHEMA_VERSION) {
+		*cause = xasprintf("state database %s is from a newer drover "
+		    "(schema %d, this one knows %d)", path, version,
+		    DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	/* WAL: readers never block the writer; FULL: a commit is on disk. */
+	if (db_exec(db, "PRAGMA journal_mode=WAL") == -1 ||
+	    db_exec(db, "PRAGMA synchronous=FULL") == -1)
+		goto fail_exec;
+	if (version == 0) {
+		char *sql = xasprintf("BEGIN; %s INSERT INTO meta VALUES "
+		    "('schema', '%d'); COMMIT;", db_schema_v1, DB_SCHEMA_VERSION);
+		int rc = db_exec(db, sql);
+
+		free(sql);
+		if (rc == -1)
+			goto fail_exec;
+		log_info("created state database %s", path);
+	}
+	/* Older schemas would be migrated here, one version at a time. */
+	return db;
+
+fail_exec:
+	*cause = xasprintf("cannot set up state database %s: %s", path,
+	    sqlite3_errmsg(db->h));
+fail:
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_commit(db);
+	sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+}
+
+static void
+db_begin(struct db *db)
+{
+	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0)
+		db->in_txn = true;
+}
+
+bool
+db_dirty(struct db *db)
+{
+	return db->in_txn;
+}
+
+int
+db_commit(struct db *db)
+{
+	if (!db->in_txn)
+		return 0;
+	db->in_txn = false;
+	if (db_exec(db, "COMMIT") == -1) {
+		db_exec(db, "ROLLBACK");
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepare, bind text parameters (NULL binds NULL), step once, finalize. */
+static int
+db_write(struct db *db, const char *sql, int n, const char *const *params)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	db_begin(db);
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_put_node(struct db *db, const char *name, json_t *record)
+{
+	char *text = json_dumps(record, JSON_COMPACT);
+
+	db_write(db, "INSERT OR REPLACE INTO nodes VALUES (?, ?)", 2,
+	    (const char *const[]){ name, text });
+	free(text);
+}
+
+void
+db_put_app(struct db *db, const char *id, const char *node, json_t *obj)
+{
+	char *text = json_dumps(obj, JSON_COMPACT);
+
+	/* An upsert keeps the row (and its rowid: launch order) in place. */
+	db_write(db, "INSERT INTO apps VALUES (?, ?, ?) ON CONFLICT (id) DO "
+	    "UPDATE SET node = excluded.node, obj = excluded.obj", 3,
+	    (const char *const[]){ id, node, text });
+	free(text);
+}
+
+void
+db_put_artifact(struct db *db, const char *node, const char *name,
+    json_t *manifest)
+{
+	char *text = json_dumps(manifest, JSON_COMPACT);
+
+	db_write(db, "INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)", 3,
+	    (const char *const[]){ node, name, text });
+	free(text);
+}
+
+void
+db_delete_artifact(struct db *db, const char *node, const char *name)
+{
+	db_write(db, "DELETE FROM artifacts WHERE node = ? AND name = ?", 2,
+	    (const char *const[]){ node, name });
+}
+
+void
+db_put_node_artifacts(struct db *db, const char *node, json_t *manifests)
+{
+	json_t *m;
+	size_t i;
+
+	db_write(db, "DELETE FROM artifacts WHERE node = ?", 1,
+	    (const char *const[]){ node });
+	json_array_foreach(manifests, i, m) {
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (name != NULL)
+			db_put_artifact(db, node, name, m);
+	}
+}
+
+int64_t
+db_add_event(struct db *db, const char *kind, const char *node,
+    const char *app, json_t *detail)
+{
+	char at[32], *text = json_dumps(detail, JSON_COMPACT);
+
+	snprintf(at, sizeof at, "%lld", (long long)util_wall_ms());
+	db_write(db, "INSERT INTO events (at, kind, node, app, detail) VALUES "
+	    "(CAST(? AS INTEGER), ?, ?, ?, ?)", 5,
+	    (const char *const[]){ at, kind, node, app, text });
+	free(text);
+	/* Bounded: trim the oldest now and then, not on every insert. */
+	if (++db->events_since_trim >= 1000) {
+		char sql[128];
+
+		db->events_since_trim = 0;
+		snprintf(sql, sizeof sql, "DELETE FROM events WHERE id <= "
+		    "(SELECT max(id) FROM events) - %d", DB_EVENTS_MAX);
+		db_write(db, sql, 0, NULL);
+	}
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+json_t *
+db_events(struct db *db, int64_t since_id, int64_t since_ms, const char *node,
+    const char *app, int limit)
+{
+	json_t *out = json_array();
+	sqlite3_stmt *st;
+
+	/* What is read must include this turn's writes: commit them first. */
+	db_commit(db);
+	if (sqlite3_prepare_v2(db->h, "SELECT id, at, kind, node, app, detail "
+	    "FROM events WHERE id > ? AND at >= ? AND (?3 IS NULL OR node = ?3)"
+	    " AND (?4 IS NULL OR app = ?4) ORDER BY id LIMIT ?5", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("db %s: events: %s", db->path, sqlite3_errmsg(db->h));
+		return out;
+	}
+	sqlite3_bind_int64(st, 1, since_id);
+	sqlite3_bind_int64(st, 2, since_ms);
+	sqlite3_bind_text(st, 3, node, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, app, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 5, limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *detail = json_loads((const char *)sqlite3_column_text(st,
+		    5), 0, NULL);
+
+		json_array_append_new(out, json_pack("{s:I, s:I, s:s, s:s?, "
+		    "s:s?, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		    "at", (json_int_t)sqlite3_column_int64(st, 1), "kind",
+		    (const char *)sqlite3_column_text(st, 2),
+		    "node", (const char *)sqlite3_column_text(st, 3),
+		    "app", (const char *)sqlite3_column_text(st, 4),
+		    "detail", detail != NULL ? detail : json_object()));
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* Run a SELECT and hand each row's text columns to fn. */
+static int
+db_each(struct db *db, const char *sql, int ncols,
+    void (*fn)(const char *const *cols, void *), void *arg)
+{
+	const char *cols[4];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("db %s: %s", db->path, sqlite3_errmsg(db->h));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++)
+			cols[i] = (const char *)sqlite3_column_text(st, i);
+		fn(cols, arg);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+struct db_loader {
+	void (*node)(const char *, json_t *, void *);
+	void (*app)(const char *, const char *, json_t *, void *);
+	void (*artifact)(const char *, const char *, json_t *, void *);
+	void *arg;
+};
+
+static void
+db_load_node_row(const char *const *c, void *arg)
+{
+	struct db_loader *l = arg;
+	json_t *j = json_loads(c[1], 0, NULL);
+
+	if (j != NULL)
+		l->node(c[0], j, l->arg);
+	json_decref(j);
+}
+
+static void
+db_load_app_row(const char *const *c, void *arg)
+{
+	struct db_loader *l = arg;
+	json_t *j = json_loads(c[2], 0, NULL);
+
+	if (j != NULL)
+		l->app(c[0], c[1], j, l->arg);
+	json_decref(j);
+}
+
+static void
+db_load_artifact_row(const char *const *c, void *arg)
+{
+	struct db_loader *l = arg;
+	json_t *j = json_loads(c[2], 0, NULL);
+
+	if (j != NULL)
+		l->artifact(c[0], c[1], j, l->arg);
+	json_decref(j);
+}
+
+int
+db_load_nodes(struct db *db, void (*fn)(const char *, json_t *, void *),
+    void *arg)
+{
+	struct db_loader l = { .node = fn, .arg = arg };
+
+	return db_each(db, "SELECT name, record FROM nodes ORDER BY name", 2,
+	    db_load_node_row, &l);
+}
+
+int
+db_load_apps(struct db *db, void (*fn)(const char *, const char *, json_t *,
+    void *), void *arg)
+{
+	struct db_loader l = { .app = fn, .arg = arg };
+
+	/* Launch order: the rowid grows with each new app. */
+	return db_each(db, "SELECT id, node, obj FROM apps ORDER BY rowid", 3,
+	    db_load_app_row, &l);
+}
+
+int
+db_load_artifacts(struct db *db, void (*fn)(const char *, const char *,
+    json_t *, void *), void *arg)
+{
+	struct db_loader l = { .artifact = fn, .arg = arg };
+
+	return db_each(db, "SELECT node, name, manifest FROM artifacts", 3,
+	    db_load_artifact_row, &l);
+}
