@@ -1,5 +1,6 @@
 /* launch: start a program on a node. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,136 @@ cmd_launch_parse_size(const char *text)
 	return n * mult;
 }
 
+static int cmd_launch_usage(const char *, const char *);
+
+/* A duration: "10s", "500ms", "2m", or plain milliseconds. -1 if not one. */
+static long long
+cmd_launch_parse_ms(const char *text)
+{
+	char *end;
+	long long n;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	n = strtoll(text, &end, 10);
+	if (strcmp(end, "") == 0 || strcmp(end, "ms") == 0)
+		return n;
+	if (strcmp(end, "s") == 0)
+		return n * 1000;
+	if (strcmp(end, "m") == 0)
+		return n * 60000;
+	return -1;
+}
+
+/*
+ * --check http:PORT/PATH | tcp:PORT | exec:CMD into the API's check object,
+ * or NULL when the text is none of those.
+ */
+static json_t *
+cmd_launch_parse_check(const char *text)
+{
+	char *end;
+	long port;
+
+	if (strncmp(text, "exec:", 5) == 0 && text[5] != '\0')
+		return json_pack("{s:s, s:s}", "kind", "exec", "cmd", text + 5);
+	if (strncmp(text, "tcp:", 4) == 0 || strncmp(text, "http:", 5) == 0) {
+		bool http = text[0] == 'h';
+		const char *p = text + (http ? 5 : 4);
+
+		port = strtol(p, &end, 10);
+		if (end == p || port < 1 || port > 65535)
+			return NULL;
+		if (!http)
+			return *end == '\0' ? json_pack("{s:s, s:i}", "kind", "tcp",
+			    "port", (int)port) : NULL;
+		if (*end != '\0' && *end != '/')
+			return NULL;
+		return json_pack("{s:s, s:i, s:s}", "kind", "http", "port",
+		    (int)port, "path", *end == '/' ? end : "/");
+	}
+	return NULL;
+}
+
+/* Add the placement, restart and health-check options to body. */
+static int
+cmd_launch_policies(struct args *a, json_t *body)
+{
+	const char *v;
+	json_t *check = NULL;
+	char *end;
+
+	if ((v = args_get(a, "cpu")) != NULL) {
+		double cpu = strtod(v, &end);
+
+		if (*v == '\0' || *end != '\0' || cpu <= 0 || cpu > 4096)
+			return cmd_launch_usage("--cpu takes a number of cores, "
+			    "not ", v);
+		json_object_set_new(body, "cpu", json_real(cpu));
+	}
+	if ((v = args_get(a, "mem")) != NULL) {
+		long long mem = cmd_launch_parse_size(v);
+
+		if (mem == -1)
+			return cmd_launch_usage("--mem takes a size such as "
+			    "512M or 2G, not ", v);
+		json_object_set_new(body, "mem_mb", json_integer(
+		    (mem + (1 << 20) - 1) >> 20));
+	}
+	if ((v = args_get(a, "restart")) != NULL) {
+		if (strcmp(v, "never") != 0 && strcmp(v, "on-failure") != 0 &&
+		    strcmp(v, "always") != 0)
+			return cmd_launch_usage("--restart takes never, "
+			    "on-failure or always, not ", v);
+		json_object_set_new(body, "restart", json_string(v));
+	}
+	if ((v = args_get(a, "max-restarts")) != NULL) {
+		long n = strtol(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0' || n < 0 || n > 1000000)
+			return cmd_launch_usage("--max-restarts takes a count, "
+			    "not ", v);
+		json_object_set_new(body, "max_restarts", json_integer(n));
+	}
+	if ((v = args_get(a, "check")) != NULL &&
+	    (check = cmd_launch_parse_check(v)) == NULL)
+		return cmd_launch_usage("--check takes http:PORT/PATH, tcp:PORT "
+		    "or exec:CMD, not ", v);
+	static const struct {
+		const char *opt, *field;
+	} timing[] = {
+		{ "check-interval", "interval_ms" },
+		{ "check-timeout", "timeout_ms" },
+	};
+	for (size_t i = 0; i < sizeof timing / sizeof timing[0]; i++) {
+		long long ms;
+
+		if ((v = args_get(a, timing[i].opt)) == NULL)
+			continue;
+		if (check == NULL || (ms = cmd_launch_parse_ms(v)) <= 0) {
+			json_decref(check);
+			return cmd_launch_usage(check == NULL ? "--check-* needs "
+			    "--check: " : "a duration such as 10s or 500ms, not ",
+			    v);
+		}
+		json_object_set_new(check, timing[i].field, json_integer(ms));
+	}
+	if ((v = args_get(a, "check-failures")) != NULL) {
+		long n = strtol(v, &end, 10);
+
+		if (check == NULL || *v == '\0' || *end != '\0' || n < 1 ||
+		    n > 1000) {
+			json_decref(check);
+			return cmd_launch_usage("--check-failures takes a count "
+			    "with --check, not ", v);
+		}
+		json_object_set_new(check, "failures", json_integer(n));
+	}
+	if (check != NULL)
+		json_object_set_new(body, "check", check);
+	return CMD_OK;
+}
+
 /* Print a usage error for launch; returns CMD_USAGE. */
 static int
 cmd_launch_usage(const char *why, const char *what)
@@ -63,7 +194,9 @@ cmd_launch_usage(const char *why, const char *what)
 static int
 cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 {
-	const char *node = a->argv[0], *path = a->argv[1], *id, *v;
+	/* One positional: the master places it (like `launch auto PATH`). */
+	const char *node = a->argc == 2 ? a->argv[0] : "auto";
+	const char *path = a->argv[a->argc - 1], *id, *v;
 	const char *envs[ARGS_MAX_FLAGS];
 	json_t *body, *env, *argv, *reply, *pid;
 	int nenv, rc;
@@ -99,6 +232,10 @@ cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 			free(key);
 		}
 	}
+	if ((rc = cmd_launch_policies(a, body)) != CMD_OK) {
+		json_decref(body);
+		return rc;
+	}
 	if ((v = args_get(a, "cwd")) != NULL)
 		json_object_set_new(body, "cwd", json_string(v));
 	if ((v = args_get(a, "name")) != NULL)
@@ -128,6 +265,11 @@ cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 		id = "?";
 	if ((v = json_string_value(json_object_get(reply, "node"))) == NULL)
 		v = node;
+	if ((v = json_string_value(json_object_get(reply, "placement"))) != NULL)
+		printf("placed on %s: %s\n", json_string_value(json_object_get(
+		    reply, "node")), v);
+	if ((v = json_string_value(json_object_get(reply, "node"))) == NULL)
+		v = node;
 	pid = json_object_get(reply, "pid");
 	if (json_is_integer(pid))
 		printf("launched %s on %s, pid %lld\n", id, v,
@@ -140,11 +282,16 @@ cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 
 const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
-	.usage = "NODE PATH [--name APP] [--env K=V ...] [--cwd DIR] "
-		 "[--log-max BYTES] [-- ARGS...]",
-	.summary = "start a program on a node (PATH absolute on the worker)",
-	.options = "name=,env=*,cwd=,log-max=",
-	.min_args = 2,
+	.usage = "[NODE|auto] PATH|ARTIFACT [--name APP] [--env K=V ...] "
+		 "[--cwd DIR] [--log-max BYTES] [--cpu N] [--mem SIZE] "
+		 "[--restart never|on-failure|always] [--max-restarts N] "
+		 "[--check http:PORT/PATH|tcp:PORT|exec:CMD [--check-interval 10s] "
+		 "[--check-timeout 2s] [--check-failures 3]] [-- ARGS...]",
+	.summary = "start a program on a node, or on the least loaded one",
+	.options = "name=,env=*,cwd=,log-max=,cpu=,mem=,restart=,"
+		   "max-restarts=,check=,check-interval=,check-timeout=,"
+		   "check-failures=",
+	.min_args = 1,
 	.max_args = 2,
 	.flags = CMD_MUTATING,
 	.exec = cmd_launch_exec,

@@ -208,12 +208,13 @@ elfdeps_read_dynamic(Elf *e, int elfclass, uint64_t off, uint64_t size,
 	int64_t tag;
 	uint64_t val;
 
-	entsize = elfclass == ELFCLASS64 ? sizeof(Elf64_Dyn) : sizeof(Elf32_Dyn);
+	entsize = elfclass == ELFCLASS64 ? sizeof(Elf64_Dyn) :
+	    sizeof(Elf32_Dyn);
 	n = (size_t)(size / entsize);
 	if (n == 0)
 		return 0;
-	if ((d = elf_getdata_rawchunk(e, (int64_t)off, n * entsize,
-	    ELF_T_DYN)) == NULL || d->d_buf == NULL || d->d_size < n * entsize) {
+	d = elf_getdata_rawchunk(e, (int64_t)off, n * entsize, ELF_T_DYN);
+	if (d == NULL || d->d_buf == NULL || d->d_size < n * entsize) {
 		*cause = xasprintf("bad PT_DYNAMIC: %s", elf_errmsg(-1));
 		return -1;
 	}
@@ -773,7 +774,8 @@ elfdeps_x86_platform(void)
 	(void)hi;
 	/* Usable means the kernel saves the registers too (XCR0). */
 	avx = (c1 & ELFDEPS_CPUID1_ECX_AVX) && (lo & 0x6) == 0x6;
-	avx512 = avx && (lo & 0xe0) == 0xe0 && (b7 & ELFDEPS_CPUID7_EBX_AVX512F);
+	avx512 = avx && (lo & 0xe0) == 0xe0 &&
+	    (b7 & ELFDEPS_CPUID7_EBX_AVX512F);
 	if (avx512 && (b7 & ELFDEPS_CPUID7_EBX_AVX512CD) &&
 	    (b7 & ELFDEPS_CPUID7_EBX_AVX512ER) &&
 	    (b7 & ELFDEPS_CPUID7_EBX_AVX512PF))
@@ -864,8 +866,10 @@ elfdeps_try_dirs(const struct elfdeps_ctx *ctx, const struct elfdeps_strv *dirs,
 			cand = xasprintf("/%s", name);
 		else
 			cand = xasprintf("%s/%s", dirs->v[i], name);
-		if (strlen(cand) < PATH_MAX && elfdeps_read_path(cand, img) == 0) {
-			if (elfdeps_same_kind(img, exe) && img->type == ET_DYN) {
+		if (strlen(cand) < PATH_MAX &&
+		    elfdeps_read_path(cand, img) == 0) {
+			if (elfdeps_same_kind(img, exe) &&
+			    img->type == ET_DYN) {
 				*path = cand;
 				return 1;
 			}
@@ -973,7 +977,8 @@ elfdeps_add_obj(struct elfdeps_ctx *ctx)
 
 	if (ctx->nobjs == ctx->cap) {
 		ctx->cap = ctx->cap == 0 ? 16 : ctx->cap * 2;
-		ctx->objs = xreallocarray(ctx->objs, ctx->cap, sizeof *ctx->objs);
+		ctx->objs = xreallocarray(ctx->objs, ctx->cap,
+		    sizeof *ctx->objs);
 	}
 	o = &ctx->objs[ctx->nobjs++];
 	memset(o, 0, sizeof *o);
@@ -1035,8 +1040,8 @@ elfdeps_need(struct elfdeps_ctx *ctx, size_t li, const char *name,
 	if (!found || (real = realpath(path, NULL)) == NULL) {
 		list = xstrdup("");
 		for (k = 0; k < (long)searched.n; k++) {
-			char *tmp = xasprintf("%s%s%s", list, k == 0 ? "" : ", ",
-			    searched.v[k]);
+			char *tmp = xasprintf("%s%s%s", list,
+			    k == 0 ? "" : ", ", searched.v[k]);
 
 			free(list);
 			list = tmp;

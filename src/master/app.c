@@ -192,14 +192,23 @@ app_update(struct app_record *a, json_t *obj)
 	bool orphan = json_is_true(json_object_get(a->obj, "orphan"));
 	const char *state;
 
+	json_t *keep = json_pack("{s:O?, s:O?}", "cpu", json_object_get(a->obj,
+	    "cpu"), "mem_mb", json_object_get(a->obj, "mem_mb"));
+
+	json_object_del(a->obj, "restarts");
 	json_object_update(a->obj, obj);
 	json_decref(obj);
+	/* Reservations are the master's, not in the worker's reports. */
+	json_object_update_missing(a->obj, keep);
+	json_decref(keep);
 	/* An orphan stays one while it lives: ps must show it as such. */
 	state = json_string_value(json_object_get(a->obj, "state"));
 	if (orphan && state != NULL && strcmp(state, "dead") != 0)
 		json_object_set_new(a->obj, "state", json_string("orphan"));
 	json_object_set_new(a->obj, "node", json_string(a->node));
-	json_object_set_new(a->obj, "restarts", json_integer(restarts));
+	/* The worker counts restarts; an older report may lack the field. */
+	if (json_object_get(a->obj, "restarts") == NULL)
+		json_object_set_new(a->obj, "restarts", json_integer(restarts));
 }
 
 size_t

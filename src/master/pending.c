@@ -40,6 +40,7 @@ pending_free(struct master *m, struct pending *p)
 	}
 	free(p->node);
 	free(p->app);
+	json_decref(p->extra);
 	free(p);
 }
 

@@ -6,6 +6,7 @@
 #ifndef DROVER_PENDING_H
 #define DROVER_PENDING_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 struct master;
@@ -21,6 +22,7 @@ struct pending {
 	    const char *why);
 	struct api_request *req;
 	char *app; /* context for done: the app concerned */
+	json_t *extra; /* context for done, freed with the request */
 	struct pending *next;
 };
 
