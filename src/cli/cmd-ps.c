@@ -12,9 +12,9 @@
 static void
 cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
 {
-	char pid[24], cpu[32], rss[32], started[48];
+	char pid[24], cpu[32], rss[32], started[48], restarts[24];
 	json_t *v;
-	const char *cells[10];
+	const char *cells[11];
 
 	cells[0] = json_string_value(json_object_get(app, "id"));
 	cells[1] = json_string_value(json_object_get(app, "node"));
@@ -42,8 +42,13 @@ cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
 		strcat(started, " ago");
 		cells[7] = started;
 	}
+	snprintf(restarts, sizeof restarts, "%lld", (long long)
+	    json_integer_value(json_object_get(app, "restarts")));
+	cells[8] = restarts;
+	/* health is null without a check: the table prints "-". */
+	cells[9] = json_string_value(json_object_get(app, "health"));
 	/* cause is null while the app lives: the table prints "-". */
-	cells[8] = json_string_value(json_object_get(app, "cause"));
+	cells[10] = json_string_value(json_object_get(app, "cause"));
 	table_add(t, cells);
 }
 
@@ -51,7 +56,8 @@ static int
 cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 {
 	static const char *const headers[] = { "ID", "NODE", "NAME", "PID",
-		"STATE", "CPU", "MAX RSS", "STARTED", "CAUSE" };
+		"STATE", "CPU", "MAX RSS", "STARTED", "RESTARTS", "HEALTH",
+		"CAUSE" };
 	json_t *reply, *app;
 	struct table *t;
 	char *path, *node = NULL;
@@ -76,7 +82,7 @@ cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 	}
 	/* started_at is wall-clock time on the master. */
 	now_ms = util_wall_ms();
-	t = table_new(9, headers);
+	t = table_new(11, headers);
 	json_array_foreach(reply, i, app)
 		cmd_ps_add(t, app, now_ms);
 	table_print(t, stdout);

@@ -202,8 +202,12 @@ upload_check_files(json_t *files, char **cause)
 		    UPLOAD_FILES_MAX);
 		return -1;
 	}
+	static const char *const fields[] = { "name", "hash", "size", "kind",
+		"mode", NULL };
+
 	json_array_foreach(files, i, f) {
-		if (jsonx_get_str(f, "name", true, &name, cause) == -1 ||
+		if (jsonx_check_fields(f, fields, cause) == -1 ||
+		    jsonx_get_str(f, "name", true, &name, cause) == -1 ||
 		    jsonx_get_str(f, "hash", true, &hash, cause) == -1 ||
 		    jsonx_get_str(f, "kind", true, &kind, cause) == -1 ||
 		    jsonx_get_int(f, "size", true, 0, 1LL << 42, &size,
@@ -488,7 +492,7 @@ transfer_maybe_answer(struct transfer *t)
 	if (json_array_size(failed) > 0) {
 		json_t *first = json_array_get(failed, 0);
 
-		api_complete(t->req, 502, json_pack("{s:s+, s:o, s:o}", "error",
+		api_complete(t->req, 422, json_pack("{s:s++, s:o, s:o}", "error",
 		    json_string_value(json_object_get(first, "node")), ": ",
 		    json_string_value(json_object_get(first, "error")),
 		    "stored_on", nodes, "failed", failed));
@@ -934,7 +938,7 @@ api_uploads_commit(struct api_request *req, json_t **reply)
 		*reply = json_pack("{s:s, s:s, s:o}", "name", u->name, "error",
 		    "the copy failed on every node", "nodes", nodes);
 		upload_free(m, u);
-		return 502;
+		return 409;
 	}
 	u->req = req;
 	api_suspend(req);

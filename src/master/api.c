@@ -317,8 +317,19 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	json_t *reply = NULL;
 	int status;
 
-	(void)version;
 	if (req == NULL) {
+		/*
+		 * A raw NUL in the request line cuts it short, and MHD then
+		 * sees no protocol version: refuse rather than act on the
+		 * part before the NUL.
+		 */
+		if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0 &&
+		    strcmp(version, MHD_HTTP_VERSION_1_0) != 0) {
+			json_t *e = json_pack("{s:s}", "error", "malformed "
+			    "request line (HTTP/1.0 or 1.1 expected)");
+
+			return api_queue_json(conn, 400, e);
+		}
 		req = xcalloc(1, sizeof *req);
 		req->master = api->master;
 		req->conn = conn;
@@ -411,6 +422,43 @@ api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static int
+api_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decoding of paths and query arguments, in place. "%00" is left
+ * as it is: decoded, it would end the C string and "app-1%00x" would name
+ * app-1. Left encoded, it makes a name no validation accepts.
+ */
+static size_t
+api_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+	int hi, lo;
+
+	(void)cls;
+	(void)conn;
+	while (*r != '\0') {
+		if (*r == '%' && (hi = api_hex(r[1])) >= 0 &&
+		    (lo = api_hex(r[2])) >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 3;
+		} else
+			*w++ = *r++;
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void
 api_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -461,6 +509,7 @@ api_start(struct master *m, const char *addr, char **cause)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_EXTERNAL_LOGGER, api_on_mhd_log, api,
+	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, api,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
 	freeaddrinfo(res);

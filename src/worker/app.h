@@ -1,8 +1,9 @@
 /*
  * The apps this worker launched: start, output, exit, signals, stop with
- * escalation, and the figures ps and usage show. An app moves through an
- * explicit table of states x events (as s6's supervisor does); an event that
- * makes no sense in the app's state is logged, never silently applied.
+ * escalation, restarts by policy with backoff, health checks (check.c), and
+ * the figures ps and usage show. An app moves through an explicit table of
+ * states x events (as s6's supervisor does); an event that makes no sense in
+ * the app's state is logged, never silently applied.
  */
 #ifndef DROVER_APP_H
 #define DROVER_APP_H
@@ -16,19 +17,44 @@
 struct worker;
 struct msg;
 struct applog;
+struct check;
 
 enum app_phase {
 	APP_RUNNING,  /* the leader is alive */
 	APP_STOPPING, /* a stop is under way: SIGINT sent, SIGKILL at deadline */
-	APP_EXITED,   /* the leader was reaped */
-	APP_FAILED,   /* exec failed: it never ran */
+	APP_WAITING,  /* the leader ended; a restart is due at restart_at */
+	APP_EXITED,   /* the leader was reaped, for good */
+	APP_FAILED,   /* exec failed: it never ran (or its restart did not) */
 };
 
 enum app_event {
-	APP_EV_STOP,	 /* a user asked for a graceful stop */
-	APP_EV_DEADLINE, /* the stop's timeout passed */
-	APP_EV_REAPED,	 /* wait4 returned the leader */
+	APP_EV_STOP,	    /* a user asked for a stop, or sent a kill */
+	APP_EV_DEADLINE,    /* the stop's timeout passed */
+	APP_EV_REAPED,	    /* wait4 returned the leader */
+	APP_EV_RESTART_DUE, /* the backoff after an exit has passed */
+	APP_EV_UNHEALTHY,   /* the health check turned unhealthy */
 };
+
+/* What happens when the leader ends (not by a user's stop or kill). */
+enum app_restart {
+	APP_RESTART_NEVER,
+	APP_RESTART_ON_FAILURE, /* exit code != 0 or a signal */
+	APP_RESTART_ALWAYS,
+};
+
+/* Restart backoff: 1 s, doubling up to 60 s, back to 1 s after 10 s healthy. */
+#define APP_BACKOFF_FIRST_MS 1000
+#define APP_BACKOFF_MAX_MS 60000
+#define APP_BACKOFF_RESET_MS 10000
+#define APP_MAX_RESTARTS_DEFAULT 3
+
+/* The backoff after the one of current_ms: doubled, at most the maximum. */
+static inline int
+app_backoff_next(int current_ms)
+{
+	return current_ms >= APP_BACKOFF_MAX_MS / 2 ? APP_BACKOFF_MAX_MS :
+	    current_ms * 2;
+}
 
 struct app {
 	char *id;
@@ -51,6 +77,20 @@ struct app {
 	int64_t kill_at; /* monotonic ms */
 	uint32_t stop_request;
 	const char *stop_signal; /* the last signal the stop sent */
+	/* What a restart runs again: the launch's, owned. */
+	char **argv;
+	char **envp;
+	char *cwd; /* NULL: dir */
+	/* Restart policy. */
+	enum app_restart restart;
+	int max_restarts;
+	int restarts;	    /* done so far */
+	int backoff_ms;	    /* the wait before the next restart */
+	int64_t restart_at; /* monotonic ms, while APP_WAITING */
+	int64_t run_since;  /* monotonic ms of the last (re)start */
+	bool user_stopped;  /* a user stopped or killed it: never restarted */
+	bool unhealthy_kill; /* the worker killed it for failing its check */
+	struct check *check; /* NULL: no health check */
 	struct app *next;
 };
 
@@ -61,13 +101,20 @@ void app_usage(struct worker *, struct msg *);
 
 /* SIGCHLD: reap every child that ended. */
 void app_reap(struct worker *);
-/* Periodic work: stop deadlines. */
+/* Periodic work: stop deadlines, restarts due, health check probes. */
 void app_tick(struct worker *, int64_t now);
 /* Output: the loop polls these descriptors and calls app_read_output. */
 int app_output_fds(struct worker *, int *fds, struct app **apps, int max);
 void app_read_output(struct worker *, struct app *);
+/*
+ * Health check sockets: the loop polls these (for writing where
+ * want_write[i]) and calls app_check_io when one is ready.
+ */
+int app_check_fds(struct worker *, int *fds, bool *want_write,
+    struct app **apps, int max);
+void app_check_io(struct worker *, struct app *);
 
-/* The live apps' states for the heartbeat; the count of live apps. */
+/* The apps not dead for good (running, stopping, restarting) for the heartbeat; their count. */
 json_t *app_live_states(struct worker *, int *alive);
 /* Every app the worker knows, alive or dead, for registration. */
 json_t *app_all_states(struct worker *);

@@ -329,7 +329,8 @@ test_elfdeps_runpath_origin(void **state)
 	d = test_elfdeps_resolve("bin/app", NULL);
 	assert_int_equal(d->nfiles, 2);
 	test_elfdeps_assert_file(d, 0, "bin/app", "app");
-	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1", "libdrvtest.so.1");
+	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1",
+	    "libdrvtest.so.1");
 	assert_string_equal(d->arch, "x86_64");
 	assert_false(d->is_static);
 	assert_false(d->is_script);
@@ -352,13 +353,15 @@ test_elfdeps_ld_library_path(void **state)
 
 	d = test_elfdeps_resolve("bin/app2", lib);
 	assert_int_equal(d->nfiles, 2);
-	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1", "libdrvtest.so.1");
+	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1",
+	    "libdrvtest.so.1");
 	elfdeps_free(d);
 
 	/* The aarch64 copy in bad/ comes first and is passed over. */
 	d = test_elfdeps_resolve("bin/app2", both);
 	assert_int_equal(d->nfiles, 2);
-	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1", "libdrvtest.so.1");
+	test_elfdeps_assert_file(d, 1, "lib/libdrvtest.so.1",
+	    "libdrvtest.so.1");
 	elfdeps_free(d);
 	test_elfdeps_match_ldd(path, both);
 
