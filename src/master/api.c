@@ -27,6 +27,9 @@ struct api {
 	size_t cap;
 };
 
+/* The context of a request whose request line holds a raw NUL byte. */
+static char api_bad_request_line;
+
 /* Routes. ":x" matches one path segment, handed to the handler in params. */
 static const struct api_route api_routes[] = {
 	{ "GET", "/v1/nodes", api_nodes_list, NULL },
@@ -317,12 +320,12 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	json_t *reply = NULL;
 	int status;
 
+	if ((void *)req == (void *)&api_bad_request_line) {
+		*con_cls = NULL;
+		return api_queue_json(conn, 400, json_pack("{s:s}", "error",
+		    "malformed request line (a NUL byte in the URL)"));
+	}
 	if (req == NULL) {
-		/*
-		 * A raw NUL in the request line cuts it short, and MHD then
-		 * sees no protocol version: refuse rather than act on the
-		 * part before the NUL.
-		 */
 		if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0 &&
 		    strcmp(version, MHD_HTTP_VERSION_1_0) != 0) {
 			json_t *e = json_pack("{s:s}", "error", "malformed "
@@ -459,6 +462,22 @@ api_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return (size_t)(w - s);
 }
 
+/*
+ * Called with the raw URI before libmicrohttpd parses it. It cut the
+ * request line at the space before "HTTP/1.x", so that is what follows the
+ * URI's end; if something else does, a raw NUL byte ended the URI early,
+ * and "/v1/artifacts/tool\0x" must not be taken for "/v1/artifacts/tool".
+ */
+static void *
+api_check_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	(void)cls;
+	(void)c;
+	if (strncmp(uri + strlen(uri) + 1, "HTTP/", 5) != 0)
+		return &api_bad_request_line;
+	return NULL;
+}
+
 static void
 api_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -510,6 +529,7 @@ api_start(struct master *m, const char *addr, char **cause)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_EXTERNAL_LOGGER, api_on_mhd_log, api,
 	    MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, api,
+	    MHD_OPTION_URI_LOG_CALLBACK, api_check_request_line, api,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
 	freeaddrinfo(res);
