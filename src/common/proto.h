@@ -47,8 +47,15 @@ enum msg_type {
 
 	/*
 	 * master -> worker. {"app", "path" | "artifact", "args":[str],
-	 * "env":{str:str}, "cwd", "log_max", "log_keep"}. Answered by
-	 * LAUNCHED or ERROR.
+	 * "env":{str:str}, "cwd", "log_max", "log_keep", "restart",
+	 * "max_restarts", "check"}. Answered by LAUNCHED or ERROR.
+	 * restart: "never" (default) | "on-failure" | "always": what the worker
+	 * does when the leader ends other than by a user's stop or kill;
+	 * max_restarts (default 3) bounds the restarts, spaced 1 s doubling to
+	 * 60 s. check (optional): {"kind": "http" | "tcp" | "exec", "port"
+	 * (http, tcp: on 127.0.0.1), "path" (http, default "/"), "cmd" (exec:
+	 * /bin/sh -c), "interval_ms" (10000), "timeout_ms" (2000), "failures"
+	 * (3: consecutive failures that make the app unhealthy)}.
 	 */
 	MSG_LAUNCH = 300,
 	/* worker -> master. The app object (see MSG_APP_STATE). */
@@ -64,7 +71,11 @@ enum msg_type {
 	/*
 	 * worker -> master, unsolicited. One app object: {"id", "pid", "state",
 	 * "cause", "exit_code", "signal", "cpu_user_ms", "cpu_sys_ms",
-	 * "max_rss_kb", "started_at", "ended_at"}.
+	 * "max_rss_kb", "started_at", "ended_at", "restarts", "health"}.
+	 * Sent when the app ends, when it restarts (new pid, restarts + 1) and
+	 * when its health changes. state "restarting": waiting to restart,
+	 * with the last run's cause; health "starting" | "healthy" |
+	 * "unhealthy", null without a check.
 	 */
 	MSG_APP_STATE = 304,
 	/* master -> worker. {}: list every app. Answered by APPS. */

@@ -19,6 +19,7 @@
 #include "common/xmem.h"
 #include "worker/applog.h"
 #include "worker/cause.h"
+#include "worker/check.h"
 #include "worker/procfs.h"
 #include "worker/reap.h"
 #include "worker/spawn.h"
@@ -43,11 +44,17 @@ void (*app_on_output)(struct worker *, struct app *);
 
 static const char *const app_phase_names[] = {
 	[APP_RUNNING] = "running", [APP_STOPPING] = "stopping",
-	[APP_EXITED] = "exited", [APP_FAILED] = "failed",
+	[APP_WAITING] = "waiting", [APP_EXITED] = "exited",
+	[APP_FAILED] = "failed",
 };
 static const char *const app_event_names[] = {
 	[APP_EV_STOP] = "stop", [APP_EV_DEADLINE] = "deadline",
-	[APP_EV_REAPED] = "reaped",
+	[APP_EV_REAPED] = "reaped", [APP_EV_RESTART_DUE] = "restart due",
+	[APP_EV_UNHEALTHY] = "unhealthy",
+};
+static const char *const app_restart_names[] = {
+	[APP_RESTART_NEVER] = "never", [APP_RESTART_ON_FAILURE] = "on-failure",
+	[APP_RESTART_ALWAYS] = "always",
 };
 
 struct app *
@@ -59,10 +66,18 @@ app_find(struct worker *w, const char *id)
 	return NULL;
 }
 
+/* Its leader runs (it has a process to signal and to measure). */
 static bool
 app_is_alive(const struct app *a)
 {
 	return a->phase == APP_RUNNING || a->phase == APP_STOPPING;
+}
+
+/* Dead for good: no process, and no restart to come. */
+static bool
+app_is_dead(const struct app *a)
+{
+	return a->phase == APP_EXITED || a->phase == APP_FAILED;
 }
 
 /* The kernel's view of a live process, in the words ps uses. */
@@ -111,6 +126,10 @@ app_to_json(const struct app *a)
 	json_object_set_new(j, "started_at", json_integer(a->started_at));
 	json_object_set_new(j, "ended_at", alive ? json_null() :
 	    json_integer(a->ended_at));
+	json_object_set_new(j, "restarts", json_integer(a->restarts));
+	json_object_set_new(j, "health", a->check != NULL ?
+	    json_string(check_health_name(check_health(a->check))) :
+	    json_null());
 	if (alive) {
 		const char *state = "dead";
 		long long u = 0, s = 0, rss = 0;
@@ -131,12 +150,14 @@ app_to_json(const struct app *a)
 		json_object_set_new(j, "max_rss_kb", json_integer(rss));
 		return j;
 	}
-	json_object_set_new(j, "state", json_string("dead"));
+	/* Waiting to restart shows as "restarting", with the last cause. */
+	json_object_set_new(j, "state", json_string(a->phase == APP_WAITING ?
+	    "restarting" : "dead"));
 	json_object_set_new(j, "cause", json_string(a->cause));
-	json_object_set_new(j, "exit_code", a->phase == APP_EXITED &&
+	json_object_set_new(j, "exit_code", a->has_status &&
 	    WIFEXITED(a->status) ? json_integer(WEXITSTATUS(a->status)) :
 	    json_null());
-	json_object_set_new(j, "signal", a->phase == APP_EXITED &&
+	json_object_set_new(j, "signal", a->has_status &&
 	    WIFSIGNALED(a->status) ?
 	    json_string(signame_from_number(WTERMSIG(a->status))) : json_null());
 	json_object_set_new(j, "cpu_user_ms", json_integer(app_tv_ms(&a->ru.ru_utime)));
@@ -190,6 +211,115 @@ app_answer_stop(struct worker *w, struct app *a)
 	a->stop_request = 0;
 }
 
+static int app_spawn(struct worker *, struct app *, char **cause);
+
+/*
+ * Dead for good: nothing runs for it any more. The write end of the output
+ * pipe goes, so the reader sees EOF once the last writer of the group is
+ * gone (and `logs --follow` ends).
+ */
+static void
+app_settle(struct app *a)
+{
+	if (a->check != NULL)
+		check_stop(a->check);
+	if (a->out_wfd != -1) {
+		close(a->out_wfd);
+		a->out_wfd = -1;
+	}
+	a->restart_at = 0;
+}
+
+/*
+ * Whether an end (failed: exit code != 0, a signal, or an exec failure)
+ * calls for a restart: never after a user's stop or kill, nor while the
+ * worker shuts down, nor past max_restarts.
+ */
+static bool
+app_should_restart(struct worker *w, const struct app *a, bool failed)
+{
+	if (a->user_stopped || w->stopping || a->restart == APP_RESTART_NEVER)
+		return false;
+	if (a->restart == APP_RESTART_ON_FAILURE && !failed)
+		return false;
+	return a->restarts < a->max_restarts;
+}
+
+/* Wait for the backoff, then restart (APP_EV_RESTART_DUE from app_tick). */
+static void
+app_schedule_restart(struct app *a)
+{
+	a->phase = APP_WAITING;
+	a->restart_at = util_now_ms() + a->backoff_ms;
+	log_info("app %s: %s; restart %d of %d in %d ms", a->id, a->cause,
+	    a->restarts + 1, a->max_restarts, a->backoff_ms);
+	a->backoff_ms = app_backoff_next(a->backoff_ms);
+}
+
+/* The leader of a running app was reaped: restart it, or it is dead. */
+static void
+app_ended(struct worker *w, struct app *a)
+{
+	bool failed = !WIFEXITED(a->status) || WEXITSTATUS(a->status) != 0;
+
+	if (a->check != NULL)
+		check_stop(a->check);
+	if (a->unhealthy_kill) {
+		char was[64];
+
+		/* "killed by SIGKILL (unhealthy: HTTP 404)" */
+		snprintf(was, sizeof was, "%.63s", a->cause);
+		snprintf(a->cause, sizeof a->cause, "%.63s (unhealthy: %.100s)",
+		    was, check_last_error(a->check));
+		failed = true;
+	}
+	if (app_should_restart(w, a, failed)) {
+		/*
+		 * What the leader left in its group goes, so the next run
+		 * starts clean (a port still bound, say). Its pid cannot have
+		 * been reused yet: nothing forked since the reap.
+		 */
+		kill(-a->pid, SIGKILL);
+		app_schedule_restart(a);
+	} else {
+		a->phase = APP_EXITED;
+		app_settle(a);
+	}
+	app_push_state(w, a);
+}
+
+/* The backoff passed: start the same program again, same id and log. */
+static void
+app_restart(struct worker *w, struct app *a)
+{
+	char *cause = NULL;
+
+	a->restarts++;
+	a->unhealthy_kill = false;
+	a->restart_at = 0;
+	if (app_spawn(w, a, &cause) == -1) {
+		snprintf(a->cause, sizeof a->cause, "%s", cause);
+		free(cause);
+		a->has_status = false;
+		a->ended_at = util_wall_ms();
+		if (app_should_restart(w, a, true))
+			app_schedule_restart(a);
+		else {
+			log_info("app %s: restart failed: %s", a->id, a->cause);
+			a->phase = APP_FAILED;
+			app_settle(a);
+		}
+		app_push_state(w, a);
+		return;
+	}
+	a->phase = APP_RUNNING;
+	if (a->check != NULL)
+		check_start(a->check, a->run_since);
+	log_info("app %s: restarted (%d of %d) as pid %d", a->id, a->restarts,
+	    a->max_restarts, (int)a->pid);
+	app_push_state(w, a);
+}
+
 /*
  * The state table. Each (phase, event) pair that can happen has a case;
  * anything else is a bug or a race worth seeing in the log.
@@ -201,12 +331,28 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 	case APP_RUNNING:
 		if (ev == APP_EV_STOP) {
 			a->phase = APP_STOPPING;
+			if (a->check != NULL)
+				check_stop(a->check);
 			spawn_signal_group(a->pid, a->pidfd, SIGINT);
 			a->stop_signal = "SIGINT";
 			return;
 		}
 		if (ev == APP_EV_REAPED) {
-			a->phase = APP_EXITED;
+			app_ended(w, a);
+			return;
+		}
+		if (ev == APP_EV_UNHEALTHY) {
+			/* With never it stays running, marked unhealthy. */
+			if (a->restart == APP_RESTART_NEVER || a->user_stopped) {
+				log_info("app %s: unhealthy (%s), left running",
+				    a->id, check_last_error(a->check));
+			} else {
+				log_info("app %s: unhealthy (%s): killing it",
+				    a->id, check_last_error(a->check));
+				a->unhealthy_kill = true;
+				check_stop(a->check);
+				spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			}
 			app_push_state(w, a);
 			return;
 		}
@@ -223,7 +369,21 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 			kill(-a->pid, SIGKILL);
 			a->phase = APP_EXITED;
 			a->kill_at = 0;
+			app_settle(a);
 			app_answer_stop(w, a);
+			app_push_state(w, a);
+			return;
+		}
+		break;
+	case APP_WAITING:
+		if (ev == APP_EV_RESTART_DUE) {
+			app_restart(w, a);
+			return;
+		}
+		if (ev == APP_EV_STOP) {
+			/* A user's stop or kill cancels the restart. */
+			a->phase = APP_EXITED;
+			app_settle(a);
 			app_push_state(w, a);
 			return;
 		}
@@ -234,6 +394,20 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 	}
 	log_warnx("app %s: event '%s' is impossible in phase '%s'", a->id,
 	    app_event_names[ev], app_phase_names[a->phase]);
+}
+
+/* The check's health changed: tell the master, act on unhealthy. */
+static void
+app_health_changed(struct worker *w, struct app *a)
+{
+	enum check_health h = check_health(a->check);
+
+	if (h == CHECK_UNHEALTHY) {
+		app_transition(w, a, APP_EV_UNHEALTHY);
+		return;
+	}
+	log_info("app %s: %s", a->id, check_health_name(h));
+	app_push_state(w, a);
 }
 
 /* Names from the network become file names: keep them inside the dir. */
@@ -330,6 +504,100 @@ app_free_strv(char **v)
 	free(v);
 }
 
+/*
+ * Start the app's program (again): a->path, argv, envp, cwd, output into
+ * its pipe, created on the first run. Apps that may restart keep the pipe's
+ * write end (out_wfd), so every run writes into the same pipe. Returns 0,
+ * or -1 with *cause when nothing runs.
+ */
+static int
+app_spawn(struct worker *w, struct app *a, char **cause)
+{
+	struct spawn_request sr = { 0 };
+	struct spawn_result res;
+	int pipefd[2];
+
+	(void)w;
+	if (a->out_fd == -1 || a->out_wfd == -1) {
+		if (a->out_fd != -1) {
+			/* The last run's leftovers are dead: take what is left. */
+			app_read_output(w, a);
+			if (a->out_fd != -1)
+				close(a->out_fd);
+			a->out_fd = -1;
+		}
+		if (pipe2(pipefd, O_CLOEXEC) == -1) {
+			*cause = xasprintf("pipe: %s", strerror(errno));
+			return -1;
+		}
+		/* A larger pipe lets a burst of output wait without blocking. */
+		fcntl(pipefd[0], F_SETPIPE_SZ, 1024 * 1024);
+		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+		a->out_fd = pipefd[0];
+		a->out_wfd = pipefd[1];
+	}
+	sr.path = a->path;
+	sr.argv = a->argv;
+	sr.envp = a->envp;
+	sr.cwd = a->cwd != NULL ? a->cwd : a->dir;
+	sr.log_fd = a->out_wfd;
+	a->started_at = util_wall_ms();
+	if (spawn_app(&sr, &res, cause) == -1)
+		return -1;
+	a->pid = res.pid;
+	a->pidfd = res.pidfd;
+	a->run_since = util_now_ms();
+	a->has_status = false;
+	memset(&a->ru, 0, sizeof a->ru);
+	a->cause[0] = '\0';
+	if (a->restart == APP_RESTART_NEVER) {
+		/* Only the app holds the write end: EOF when it is gone. */
+		close(a->out_wfd);
+		a->out_wfd = -1;
+	}
+	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d", a->id, a->path,
+	    (int)a->pid);
+	return 0;
+}
+
+/* Read the restart policy and check of MSG_LAUNCH into a. 0 or -1, *cause. */
+static int
+app_launch_policy(struct msg *req, struct app *a, struct check_spec *spec,
+    bool *has_check, char **cause)
+{
+	const char *restart = NULL;
+	long long max = APP_MAX_RESTARTS_DEFAULT;
+	json_t *check = NULL;
+	int i;
+
+	*has_check = false;
+	if (msg_get_str(req, "restart", false, &restart, cause) == -1 ||
+	    msg_get_int(req, "max_restarts", false, 0, 1000000, &max,
+		cause) == -1 ||
+	    jsonx_get_object(req->body, "check", false, &check, cause) == -1)
+		return -1;
+	a->restart = APP_RESTART_NEVER;
+	if (restart != NULL) {
+		for (i = 0; i <= APP_RESTART_ALWAYS; i++)
+			if (strcmp(restart, app_restart_names[i]) == 0)
+				break;
+		if (i > APP_RESTART_ALWAYS) {
+			*cause = xasprintf("restart '%.32s' is not never, "
+			    "on-failure or always", restart);
+			return -1;
+		}
+		a->restart = (enum app_restart)i;
+	}
+	a->max_restarts = (int)max;
+	a->backoff_ms = APP_BACKOFF_FIRST_MS;
+	if (check != NULL) {
+		if (check_spec_parse(check, spec, cause) == -1)
+			return -1;
+		*has_check = true;
+	}
+	return 0;
+}
+
 void
 app_launch(struct worker *w, struct msg *req)
 {
@@ -339,10 +607,10 @@ app_launch(struct worker *w, struct msg *req)
 	long long log_max = APP_LOG_MAX_DEFAULT, log_keep = APP_LOG_KEEP_DEFAULT;
 	json_t *args = NULL, *env = NULL;
 	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
-	struct spawn_request sr = { 0 };
-	struct spawn_result res;
+	struct check_spec spec = { 0 };
+	struct app policy = { 0 };
+	bool has_check = false;
 	int64_t t0 = util_now_us(), t1 = 0, t2 = 0;
-	int pipefd[2] = { -1, -1 };
 	struct app *a = NULL;
 
 	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
@@ -355,7 +623,8 @@ app_launch(struct worker *w, struct msg *req)
 	    msg_get_int(req, "log_max", false, 4096, 1LL << 40, &log_max,
 		&cause) == -1 ||
 	    msg_get_int(req, "log_keep", false, 0, APPLOG_MAX_KEEP, &log_keep,
-		&cause) == -1)
+		&cause) == -1 ||
+	    app_launch_policy(req, &policy, &spec, &has_check, &cause) == -1)
 		goto refuse;
 	if (!app_id_valid(id)) {
 		cause = xasprintf("bad app id '%.64s'", id);
@@ -396,8 +665,16 @@ app_launch(struct worker *w, struct msg *req)
 	a->artifact = artifact != NULL ? xstrdup(artifact) : NULL;
 	a->args = args != NULL ? json_deep_copy(args) : json_array();
 	a->dir = xasprintf("%s/apps/%s", w->dir, id);
+	a->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
+	a->argv = argv;
+	a->envp = envp;
+	argv = envp = NULL;
+	a->restart = policy.restart;
+	a->max_restarts = policy.max_restarts;
+	a->backoff_ms = policy.backoff_ms;
 	a->pidfd = -1;
 	a->out_fd = -1;
+	a->out_wfd = -1;
 	if (util_mkdir_p(a->dir, 0750) == -1) {
 		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
 		goto refuse;
@@ -406,39 +683,24 @@ app_launch(struct worker *w, struct msg *req)
 	if ((a->log = applog_open(logpath, (off_t)log_max, (int)log_keep,
 		 &cause)) == NULL)
 		goto refuse;
-	if (pipe2(pipefd, O_CLOEXEC) == -1) {
-		cause = xasprintf("pipe: %s", strerror(errno));
-		goto refuse;
-	}
-	/* A larger pipe lets a burst of output wait without blocking the app. */
-	fcntl(pipefd[0], F_SETPIPE_SZ, 1024 * 1024);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	if (has_check)
+		a->check = check_create(&spec, a->envp,
+		    a->cwd != NULL ? a->cwd : a->dir);
 
-	sr.path = path;
-	sr.argv = argv;
-	sr.envp = envp;
-	sr.cwd = cwd != NULL ? cwd : a->dir;
-	sr.log_fd = pipefd[1];
-	a->started_at = util_wall_ms();
 	t1 = util_now_us();
-	if (spawn_app(&sr, &res, &cause) == -1) {
+	if (app_spawn(w, a, &cause) == -1) {
 		/* It never ran: recorded as dead, with the reason. */
 		a->phase = APP_FAILED;
 		a->ended_at = util_wall_ms();
 		snprintf(a->cause, sizeof a->cause, "%s", cause);
 		free(cause);
 		cause = NULL;
-		close(pipefd[0]);
-		close(pipefd[1]);
+		app_settle(a);
 		log_info("app %s: %s", a->id, a->cause);
 	} else {
-		close(pipefd[1]);
-		a->pid = res.pid;
-		a->pidfd = res.pidfd;
-		a->out_fd = pipefd[0];
 		a->phase = APP_RUNNING;
-		log_trace(TRACE_SPAWN, "app %s: started %s as pid %d", a->id,
-		    path, (int)a->pid);
+		if (a->check != NULL)
+			check_start(a->check, a->run_since);
 	}
 	a->next = w->apps;
 	w->apps = a;
@@ -454,14 +716,13 @@ refuse:
 	if (a != NULL) {
 		if (a->log != NULL)
 			applog_close(a->log);
-		if (pipefd[0] != -1) {
-			close(pipefd[0]);
-			close(pipefd[1]);
-		}
+		app_free_strv(a->argv);
+		app_free_strv(a->envp);
 		free(a->id);
 		free(a->name);
 		free(a->path);
 		free(a->artifact);
+		free(a->cwd);
 		json_decref(a->args);
 		free(a->dir);
 		free(a);
@@ -469,11 +730,35 @@ refuse:
 	app_send_error(w, req, "launch refused: %s", cause);
 	free(cause);
 out:
+	check_spec_clear(&spec);
 	free(exe);
 	free(libdir);
 	free(logpath);
 	app_free_strv(argv);
 	app_free_strv(envp);
+}
+
+/*
+ * Whether a signal sent by a user ends the app by default, so that it
+ * counts as the user stopping it (never restarted): all but those that
+ * stop, continue or are ignored by default.
+ */
+static bool
+app_signal_ends(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+	case SIGCONT:
+	case SIGSTOP:
+	case SIGTSTP:
+	case SIGTTIN:
+	case SIGTTOU:
+	case SIGURG:
+	case SIGWINCH:
+		return false;
+	default:
+		return true;
+	}
 }
 
 void
@@ -501,6 +786,22 @@ app_signal(struct worker *w, struct msg *req)
 	    timeout >= 0 ? SIGINT : SIGKILL;
 	if (sig <= 0) {
 		app_send_error(w, req, "unknown signal '%.32s'", signame);
+		return;
+	}
+	/* A user's stop or kill is never a failure: no restart follows. */
+	if (timeout >= 0 || app_signal_ends(sig))
+		a->user_stopped = true;
+	if (a->phase == APP_WAITING && a->user_stopped) {
+		/* Nothing runs: the restart is called off, the app is dead. */
+		app_transition(w, a, APP_EV_STOP);
+		app_reply(w, req->id, MSG_SIGNALED, jsonx_pack(
+		    "{s:s, s:n, s:b, s:o}", "app", a->id, "ended_by",
+		    "was_dead", 1, "app_state", app_to_json(a)));
+		return;
+	}
+	if (a->phase == APP_WAITING) {
+		app_send_error(w, req, "%s is waiting to restart: no process "
+		    "to send %s to", a->id, signame_from_number(sig));
 		return;
 	}
 	if (!app_is_alive(a)) {
@@ -560,9 +861,21 @@ app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
 		/* Take what it wrote last before anyone reads its state. */
 		if (a->out_fd != -1)
 			app_read_output(w, a);
+		a->has_status = true;
 		log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)pid,
 		    a->cause);
 		app_transition(w, a, APP_EV_REAPED);
+		return;
+	}
+	/* Not an app's leader: maybe a health check's command. */
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
+		bool changed;
+
+		if (a->check == NULL || !check_reaped(a->check, pid, status,
+			&changed))
+			continue;
+		if (changed && a->phase == APP_RUNNING)
+			app_health_changed(w, a);
 		return;
 	}
 	log_debug("reaped pid %d that is no app", (int)pid);
@@ -577,10 +890,16 @@ app_reap(struct worker *w)
 static void
 app_free(struct app *a)
 {
+	check_free(a->check);
 	if (a->pidfd != -1)
 		close(a->pidfd);
 	if (a->out_fd != -1)
 		close(a->out_fd);
+	if (a->out_wfd != -1)
+		close(a->out_wfd);
+	app_free_strv(a->argv);
+	app_free_strv(a->envp);
+	free(a->cwd);
 	applog_close(a->log);
 	json_decref(a->args);
 	free(a->id);
@@ -615,7 +934,7 @@ app_collect(struct worker *w, int64_t wall)
 	int dead = 0;
 
 	while ((a = *p) != NULL) {
-		if (app_is_alive(a) || (++dead <= APP_DEAD_MAX &&
+		if (!app_is_dead(a) || (++dead <= APP_DEAD_MAX &&
 		    wall - a->ended_at < APP_DEAD_KEEP_MS)) {
 			p = &a->next;
 			continue;
@@ -631,10 +950,24 @@ app_collect(struct worker *w, int64_t wall)
 void
 app_tick(struct worker *w, int64_t now)
 {
-	for (struct app *a = w->apps; a != NULL; a = a->next)
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		if (a->phase == APP_STOPPING && a->kill_at != 0 &&
 		    now >= a->kill_at)
 			app_transition(w, a, APP_EV_DEADLINE);
+		else if (a->phase == APP_WAITING && now >= a->restart_at)
+			app_transition(w, a, APP_EV_RESTART_DUE);
+		else if (a->phase == APP_RUNNING) {
+			if (a->check != NULL && check_tick(a->check, now))
+				app_health_changed(w, a);
+			/* A run that lasted, healthy, earns a short backoff. */
+			if (a->phase == APP_RUNNING &&
+			    a->backoff_ms != APP_BACKOFF_FIRST_MS &&
+			    now - a->run_since >= APP_BACKOFF_RESET_MS &&
+			    (a->check == NULL ||
+			    check_health(a->check) == CHECK_HEALTHY))
+				a->backoff_ms = APP_BACKOFF_FIRST_MS;
+		}
+	}
 	if (now - w->last_collect >= 1000) {
 		w->last_collect = now;
 		app_collect(w, util_wall_ms());
@@ -653,6 +986,29 @@ app_output_fds(struct worker *w, int *fds, struct app **apps, int max)
 		apps[n++] = a;
 	}
 	return n;
+}
+
+int
+app_check_fds(struct worker *w, int *fds, bool *want_write,
+    struct app **apps, int max)
+{
+	int n = 0;
+
+	for (struct app *a = w->apps; a != NULL && n < max; a = a->next) {
+		if (a->check == NULL || a->phase != APP_RUNNING ||
+		    (fds[n] = check_fd(a->check, &want_write[n])) == -1)
+			continue;
+		apps[n++] = a;
+	}
+	return n;
+}
+
+void
+app_check_io(struct worker *w, struct app *a)
+{
+	if (a->check != NULL && a->phase == APP_RUNNING &&
+	    check_io(a->check))
+		app_health_changed(w, a);
 }
 
 void
@@ -689,7 +1045,7 @@ app_live_states(struct worker *w, int *alive)
 
 	*alive = 0;
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
-		if (!app_is_alive(a))
+		if (app_is_dead(a))
 			continue;
 		(*alive)++;
 		json_array_append_new(list, app_to_json(a));

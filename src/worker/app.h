@@ -68,10 +68,16 @@ struct app {
 	enum app_phase phase;
 	int64_t started_at; /* wall clock ms */
 	int64_t ended_at;
-	int status; /* wait4 status once exited */
+	int status;	 /* wait4 status once exited */
+	bool has_status; /* status and ru are the last run's (not exec failed) */
 	struct rusage ru;
 	char cause[192];
 	int out_fd; /* the read end of the app's output pipe, -1 once closed */
+	/*
+	 * The write end, held by the worker while the app may restart, so the
+	 * pipe (and `logs --follow`) lasts across runs; -1 otherwise.
+	 */
+	int out_wfd;
 	struct applog *log;
 	/* A graceful stop under way. */
 	int64_t kill_at; /* monotonic ms */
@@ -114,7 +120,10 @@ int app_check_fds(struct worker *, int *fds, bool *want_write,
     struct app **apps, int max);
 void app_check_io(struct worker *, struct app *);
 
-/* The apps not dead for good (running, stopping, restarting) for the heartbeat; their count. */
+/*
+ * The apps not dead for good (running, stopping, restarting) for the
+ * heartbeat; their count.
+ */
 json_t *app_live_states(struct worker *, int *alive);
 /* Every app the worker knows, alive or dead, for registration. */
 json_t *app_all_states(struct worker *);

@@ -248,7 +248,8 @@ artifacts_delete(struct worker *w, struct msg *req)
 	/* Apps running from it: refused, or with force, killed first. */
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		if (a->artifact == NULL || strcmp(a->artifact, name) != 0 ||
-		    (a->phase != APP_RUNNING && a->phase != APP_STOPPING))
+		    (a->phase != APP_RUNNING && a->phase != APP_STOPPING &&
+		    a->phase != APP_WAITING))
 			continue;
 		if (force) {
 			spawn_signal_group(a->pid, a->pidfd, SIGKILL);

@@ -214,7 +214,8 @@ check_http_status(const char *buf, size_t len)
 		return 0;
 	if (n != 3 || buf[i] == '0')
 		return -1;
-	code = (buf[i] - '0') * 100 + (buf[i + 1] - '0') * 10 + buf[i + 2] - '0';
+	code = (buf[i] - '0') * 100 + (buf[i + 1] - '0') * 10 +
+	    (buf[i + 2] - '0');
 	i += 3;
 	if (i == len)
 		return 0;

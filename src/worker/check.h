@@ -76,7 +76,7 @@ struct check *check_create(const struct check_spec *spec, char *const *envp,
 /* Abort any probe (an exec probe is killed, reaped later) and free; NULL ok. */
 void check_free(struct check *);
 
-/* The app (re)started at now: health "starting", first probe at now+interval. */
+/* The app (re)started at now: "starting", the first probe at now+interval. */
 void check_start(struct check *, int64_t now);
 /* The app is stopping or ended: abort any probe and schedule none. */
 void check_stop(struct check *);

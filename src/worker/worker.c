@@ -326,7 +326,10 @@ worker_handle_signals(struct worker *w)
 	}
 }
 
-/* Descriptors polled besides the sockets: one output pipe per live app. */
+/*
+ * Descriptors polled besides the sockets: one output pipe per live app,
+ * and one socket per health check probe under way.
+ */
 #define WORKER_POLL_MAX 8192
 
 static void
@@ -335,11 +338,12 @@ worker_loop(struct worker *w)
 	static zmq_pollitem_t items[WORKER_POLL_MAX];
 	static struct app *owners[WORKER_POLL_MAX];
 	static int fds[WORKER_POLL_MAX];
+	static bool want_write[WORKER_POLL_MAX];
 
 	while (!w->stopping) {
 		int64_t now = util_now_ms();
 		long timeout = WORKER_TICK_MS;
-		int n, napps;
+		int n, napps, nchecks;
 
 		items[0] = (zmq_pollitem_t){ w->dealer, 0, ZMQ_POLLIN, 0 };
 		items[1] = (zmq_pollitem_t){ w->monitor, 0, ZMQ_POLLIN, 0 };
@@ -349,6 +353,12 @@ worker_loop(struct worker *w)
 			items[3 + i] = (zmq_pollitem_t){ NULL, fds[i],
 			    ZMQ_POLLIN, 0 };
 		n = 3 + napps;
+		nchecks = app_check_fds(w, fds + napps, want_write,
+		    owners + napps, WORKER_POLL_MAX - n);
+		for (int i = 0; i < nchecks; i++)
+			items[n + i] = (zmq_pollitem_t){ NULL, fds[napps + i],
+			    want_write[i] ? ZMQ_POLLOUT : ZMQ_POLLIN, 0 };
+		n += nchecks;
 		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
 			timeout = w->next_heartbeat > now ?
 			    (long)(w->next_heartbeat - now) : 0;
@@ -358,6 +368,13 @@ worker_loop(struct worker *w)
 		for (int i = 0; i < napps; i++)
 			if (items[3 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
 				app_read_output(w, owners[i]);
+		/*
+		 * Checks before reaping: a probe's socket belongs to the run
+		 * that was polled, and a reap below may end that run.
+		 */
+		for (int i = 0; i < nchecks; i++)
+			if (items[3 + napps + i].revents != 0)
+				app_check_io(w, owners[napps + i]);
 		if (items[2].revents & ZMQ_POLLIN)
 			worker_handle_signals(w);
 		if (items[1].revents & ZMQ_POLLIN)
