@@ -10,7 +10,7 @@ struct worker;
 struct msg;
 
 /* Chunks the master may have in flight for one file. */
-#define ARTIFACTS_CREDIT 4
+#define ARTIFACTS_CREDIT 8
 
 void artifacts_have(struct worker *, struct msg *);	  /* ARTIFACT_HAVE */
 void artifacts_file_begin(struct worker *, struct msg *); /* FILE_BEGIN */
