@@ -19,6 +19,22 @@ import drover_harness as h
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "netns: needs root and iproute2; builds network namespaces and a bridge")
+    config.addinivalue_line(
+        "markers", "faults: fault injection under load (test_faults.py): kills, stops, "
+        "cut and lossy links, a full disk, garbage and slow peers")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The fault-injection table (h.FAULT_RESULTS), when faults ran."""
+    rows = h.FAULT_RESULTS
+    if not rows:
+        return
+    tr = terminalreporter
+    tr.section("fault injection")
+    widths = [max(len(str(r[i])) for r in rows + [("FAULT", "CHECKED", "RESULT")])
+              for i in range(3)]
+    for r in [("FAULT", "CHECKED", "RESULT")] + rows:
+        tr.write_line("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
 @pytest.fixture(scope="session")

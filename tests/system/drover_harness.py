@@ -20,6 +20,8 @@ close() removes every process and namespace the cluster made, whatever
 happened before.
 """
 
+import ctypes
+import http.client
 import itertools
 import json
 import os
@@ -27,6 +29,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -185,6 +188,61 @@ def processes_mentioning(needle):
     return found
 
 
+_CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def netns_socket(ns, family=socket.AF_INET, type=socket.SOCK_STREAM, proto=0):
+    """A socket that lives in network namespace ns (None: ours).  setns()
+    moves only the calling thread, so a throwaway thread enters ns and makes
+    the socket; the socket stays in ns whichever thread uses it."""
+    if ns is None:
+        return socket.socket(family, type, proto)
+    out = {}
+
+    def make():
+        try:
+            fd = os.open("/run/netns/" + ns, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _libc.setns(fd, _CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, "setns %s: %s" % (ns, os.strerror(err)))
+            finally:
+                os.close(fd)
+            out["sock"] = socket.socket(family, type, proto)
+        except BaseException as e:  # handed to the caller
+            out["error"] = e
+    t = threading.Thread(target=make, name="setns-" + ns)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["sock"]
+
+
+def netns_connect(ns, host, port, timeout=10):
+    """A TCP connection to host:port made from inside namespace ns."""
+    s = netns_socket(ns)
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
+class NetnsHTTPConnection(http.client.HTTPConnection):
+    """http.client over a socket made inside a network namespace."""
+
+    def __init__(self, ns, host, port, timeout=10):
+        super().__init__(host, port, timeout=timeout)
+        self.ns = ns
+
+    def connect(self):
+        self.sock = netns_connect(self.ns, self.host, self.port, self.timeout)
+
+
 def _without_markers(text):
     return "".join(l for l in text.splitlines(True) if not l.startswith("---- start: "))
 
@@ -294,6 +352,7 @@ class Cluster:
         self.token = None
         self.admin_token = None
         self.app_procs = {}      # pid -> /proc starttime of every app seen
+        self.daemon_env = None   # environment of the master and workers (None: ours)
         tag = unique_tag()
         self.tag = tag
         if mode == "loopback":
@@ -311,6 +370,7 @@ class Cluster:
             self.bridge = "br" + tag
             self.worker_ns = {}      # name -> ns
             self.worker_if = {}      # name -> interface inside the worker ns
+            self.worker_port = {}    # name -> its peer, the bridge port in the master ns
             self.worker_ip = {}      # name -> address
             self._build_master_ns()
         self.api_url = "http://127.0.0.1:%d" % self.api_port
@@ -347,6 +407,7 @@ class Cluster:
         sh("ip", "-n", ns, "link", "set", inner, "up")
         self.worker_ns[name] = ns
         self.worker_if[name] = inner
+        self.worker_port[name] = outer
         self.worker_ip[name] = ip
 
     def _in_ns(self, ns, argv):
@@ -384,7 +445,7 @@ class Cluster:
         if self.master is not None:
             self.old_procs.append(self.master)
         self.master = Proc(self.name + "-master", self._in_ns(self.master_ns, self.master_argv()),
-                           self.logdir)
+                           self.logdir, env=self.daemon_env)
         join_path = os.path.join(self.state_dir, "join.token")
         admin_path = os.path.join(self.state_dir, "admin.token")
         wait_until(lambda: os.path.exists(join_path) and os.path.exists(admin_path)
@@ -444,7 +505,8 @@ class Cluster:
                 key = "%s#%d" % (name, len(self.old_procs) + 1)
             else:
                 self.old_procs.append(self.workers[key])
-        proc = Proc("%s-worker-%s" % (self.name, key.replace("#", "-")), self._in_ns(ns, argv), self.logdir)
+        proc = Proc("%s-worker-%s" % (self.name, key.replace("#", "-")), self._in_ns(ns, argv), self.logdir,
+                    env=self.daemon_env)
         self.workers[key] = proc
         return proc
 
@@ -515,6 +577,28 @@ class Cluster:
         except ValueError:
             parsed = text
         return status, parsed
+
+    def rest(self, method, path, body=None, timeout=10):
+        """One REST call made in-process (from inside the master's namespace
+        in netns mode: no helper process, so it is quick enough for a load
+        loop).  Returns (status, parsed JSON or text); raises OSError or
+        http.client.HTTPException when the master does not answer."""
+        conn = NetnsHTTPConnection(self.master_ns, "127.0.0.1", self.api_port, timeout)
+        try:
+            headers = {"Authorization": "Bearer " + (self.admin_token or "")}
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            text = resp.read().decode(errors="replace")
+        finally:
+            conn.close()
+        try:
+            return resp.status, json.loads(text)
+        except ValueError:
+            return resp.status, text
 
     def nodes(self):
         status, body = self.api("GET", "/v1/nodes")
@@ -702,6 +786,15 @@ def proc_children(pid):
     return kids
 
 
+def vm_rss_kb(pid):
+    """VmRSS (resident set now) of pid in kB, from /proc/PID/status."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise ValueError("no VmRSS for pid %d" % pid)
+
+
 def vm_hwm_kb(pid):
     """VmHWM (peak resident set) of pid in kB, from /proc/PID/status."""
     with open("/proc/%d/status" % pid) as f:
@@ -731,19 +824,23 @@ APP_FIELDS = {"id", "node", "name", "path", "args", "pid", "state", "cause", "ex
               "signal", "restarts", "cpu_user_ms", "cpu_sys_ms", "max_rss_kb",
               "started_at", "ended_at"}
 
-PS_HEADER = ["ID", "NODE", "NAME", "PID", "STATE", "CPU", "MAX", "RSS", "STARTED", "CAUSE"]
+PS_HEADER = ["ID", "NODE", "NAME", "PID", "STATE", "CPU", "MAX", "RSS", "STARTED",
+             "RESTARTS", "HEALTH", "CAUSE"]
 
 
 def ps_rows(text):
     """{app id: row} from the `drover ps` table; a row is a dict of
-    id, node, name, pid, state, cpu, max_rss, started and cause (cause may
-    hold spaces; "-" when none).  Asserts the first line is the header."""
+    id, node, name, pid, state, cpu, max_rss, started, restarts, health and
+    cause (cause may hold spaces; "-" when none).  Asserts the first line is
+    the header."""
     lines = text.splitlines()
     assert lines and lines[0].split() == PS_HEADER, "not a ps table:\n" + text
     header = lines[0]
     cols = [header.index(c) for c in ("ID", "NODE", "NAME", "PID", "STATE", "CPU",
-                                      "MAX RSS", "STARTED", "CAUSE")]
-    keys = ["id", "node", "name", "pid", "state", "cpu", "max_rss", "started", "cause"]
+                                      "MAX RSS", "STARTED", "RESTARTS", "HEALTH",
+                                      "CAUSE")]
+    keys = ["id", "node", "name", "pid", "state", "cpu", "max_rss", "started",
+            "restarts", "health", "cause"]
     rows = {}
     for line in lines[1:]:
         if not line.strip():
@@ -789,3 +886,8 @@ def row_state(tokens):
         if state in tokens:
             return state
     return None
+
+
+# Rows (fault, what was checked, result) that test_faults.py records and
+# conftest.py prints at the end of the run.
+FAULT_RESULTS = []
