@@ -113,7 +113,7 @@ cmd_launch_policies(struct args *a, json_t *body)
 	if ((v = args_get(a, "cpu")) != NULL) {
 		double cpu = strtod(v, &end);
 
-		if (*v == '\0' || *end != '\0' || cpu <= 0 || cpu > 4096)
+		if (*v == '\0' || *end != '\0' || cpu <= 0 || cpu > 1e6)
 			return cmd_launch_usage("--cpu takes a number of cores, "
 			    "not ", v);
 		json_object_set_new(body, "cpu", json_real(cpu));

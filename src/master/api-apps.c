@@ -289,8 +289,8 @@ api_apps_create(struct api_request *req, json_t **reply)
 		status = api_error(reply, 400, "'cwd' must be absolute: %s", cwd);
 		goto out;
 	}
-	if (cpu < 0 || cpu > 4096) {
-		status = api_error(reply, 400, "'cpu' must be 0 to 4096 cores");
+	if (cpu < 0 || cpu > 1e6) {
+		status = api_error(reply, 400, "'cpu' must be 0 to 1000000 cores");
 		goto out;
 	}
 	if (restart != NULL && strcmp(restart, "never") != 0 &&

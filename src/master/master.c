@@ -470,6 +470,8 @@ master_loop(struct master *m)
 		if (db_dirty(m->db) || api_pending_releases(m->api) > 0) {
 			db_commit(m->db);
 			api_release(m->api);
+			/* Send the released answers now, not at the next wake-up. */
+			api_run(m->api);
 		}
 
 		now = util_now_ms();
