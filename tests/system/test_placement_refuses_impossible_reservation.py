@@ -26,8 +26,10 @@ def _assert_never_fits(c, *reservation):
         % (" ".join(reservation), cp.returncode, _refused(cp)))
 
 
-def test_placement_refuses_impossible_reservation(netns_cluster):
-    c = netns_cluster
+def test_placement_refuses_impossible_reservation(make_cluster):
+    # Placement counts only ready nodes: a 1 s heartbeat keeps a loaded
+    # machine (the sanitizer build) from flapping one between launches.
+    c = make_cluster(mode="netns", heartbeat_ms=1000)
     for name in NODES:
         c.start_worker(name)
     nodes = c.wait_ready(*NODES, timeout=30)
@@ -44,6 +46,7 @@ def test_placement_refuses_impossible_reservation(netns_cluster):
     # A whole node's CPUs each: one per node, then no room anywhere.
     placed = []
     for _ in NODES:
+        c.wait_ready(*NODES, timeout=30)
         cp = c.cli("launch", "/bin/sleep", "--cpu", str(most), "--name", "big", "--", "600")
         launched = h.launched_pid(cp.stdout)
         assert launched is not None, cp.stdout
@@ -51,6 +54,7 @@ def test_placement_refuses_impossible_reservation(netns_cluster):
         placed.append(launched[1])
     assert sorted(placed) == sorted(NODES), "full-node reservations placed on %r" % placed
 
+    c.wait_ready(*NODES, timeout=30)
     cp = c.cli("launch", "/bin/sleep", "--cpu", str(most), "--", "600", check=False)
     out = cp.stdout + cp.stderr
     assert cp.returncode == 1, "a launch with no room left: exit %d\n%s" % (cp.returncode, _refused(cp))
