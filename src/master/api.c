@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "master/master.h"
+#include "master/metrics.h"
 
 /* Answered requests waiting for the loop turn's commit. */
 #define API_RELEASE_MAX 65536
@@ -218,12 +219,43 @@ api_authorized(struct api_request *req)
 	return sodium_memcmp(h, want, wl) == 0;
 }
 
+/* /metrics: the metrics token, if there is one, or the admin token. */
+static int
+api_metrics(struct api_request *req, json_t **reply)
+{
+	const char *h, *want = req->master->metrics_token;
+	struct MHD_Response *resp;
+	char *text;
+
+	req->endpoint = "/metrics";
+	if (strcmp(req->method, "GET") != 0)
+		return api_error(reply, 405, "use GET for /metrics");
+	h = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!api_authorized(req) && (want == NULL || h == NULL ||
+	    strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != strlen(want) ||
+	    sodium_memcmp(h + 7, want, strlen(want)) != 0))
+		return api_error(reply, 401, "missing or wrong metrics token "
+		    "(send Authorization: Bearer <token>)");
+	text = metrics_render(req->master);
+	resp = MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	req->response = resp;
+	return 200;
+}
+
 static int
 api_dispatch(struct api_request *req, json_t **reply)
 {
 	bool path_known = false;
 
+	req->endpoint = "other";
+	if (strcmp(req->path, "/metrics") == 0)
+		return api_metrics(req, reply);
 	if (strcmp(req->path, "/healthz") == 0) {
+		req->endpoint = "/healthz";
 		if (strcmp(req->method, "GET") != 0)
 			return api_error(reply, 405, "use GET for /healthz");
 		*reply = json_pack("{s:s}", "status", "ok");
@@ -240,13 +272,16 @@ api_dispatch(struct api_request *req, json_t **reply)
 		return api_error(reply, 413, "request body over %d bytes",
 		    API_BODY_MAX);
 
-	if (req->route != NULL)
+	if (req->route != NULL) {
+		req->endpoint = req->route->pattern;
 		return req->route->handler(req, reply);
+	}
 	for (size_t i = 0; i < sizeof api_routes / sizeof api_routes[0]; i++) {
 		const struct api_route *r = &api_routes[i];
 
 		if (!api_match(r->pattern, req->path, req->params))
 			continue;
+		req->endpoint = r->pattern;
 		if (strcmp(r->method, req->method) != 0) {
 			for (int k = 0; k < API_PARAMS_MAX; k++) {
 				free(req->params[k]);
@@ -338,6 +373,7 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req->conn = conn;
 		snprintf(req->method, sizeof req->method, "%s", method);
 		req->path = xstrdup(url);
+		req->started_us = util_now_us();
 		*con_cls = req;
 		api_find_stream_route(req);
 		return MHD_YES;
@@ -391,6 +427,9 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			return MHD_YES;
 	}
 	log_trace(TRACE_HTTP, "%s %s -> %d", req->method, req->path, status);
+	metrics_count_request(api->master->metrics, req->method,
+	    req->endpoint != NULL ? req->endpoint : "other", status,
+	    (double)(util_now_us() - req->started_us) / 1e6);
 	if (req->response != NULL) {
 		enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status,
 		    req->response);
@@ -512,6 +551,8 @@ api_start(struct master *m, const char *addr, char **cause)
 	free(host);
 	api = xcalloc(1, sizeof *api);
 	api->master = m;
+	if (m->metrics == NULL)
+		m->metrics = metrics_new();
 	/*
 	 * No internal thread: the master's loop polls MHD's epoll descriptor
 	 * beside the ZeroMQ socket and calls MHD_run, so all state stays on
@@ -549,6 +590,8 @@ api_stop(struct api *api)
 		return;
 	api_release(api);
 	MHD_stop_daemon(api->daemon);
+	metrics_free(api->master->metrics);
+	api->master->metrics = NULL;
 	free(api->to_release);
 	free(api);
 }

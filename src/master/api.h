@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct master;
 struct MHD_Connection;
@@ -30,6 +31,8 @@ struct api_request {
 	size_t body_len;
 	bool body_too_large;
 	bool routed;	/* the handler ran */
+	const char *endpoint; /* the route's pattern, for metrics */
+	int64_t started_us;
 	bool suspended;
 	bool done;	/* a suspended request got its answer */
 	int status;

@@ -24,6 +24,7 @@ struct artifact_registry;
 struct upload;
 struct transfer;
 struct db;
+struct metrics;
 
 struct master {
 	void *zctx;
@@ -50,6 +51,8 @@ struct master {
 	char *join_secret;
 	char *join_token;
 	char *admin_token;
+	char *metrics_token; /* may read /metrics only; NULL: the admin token */
+	struct metrics *metrics;
 	struct keys keys;
 
 	uint32_t next_request_id;
