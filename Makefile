@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # Debian 12 packages the build, the tests and `make run` need.
 DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
        valgrind libzmq3-dev libczmq-dev libjansson-dev libmicrohttpd-dev \
-       libcurl4-openssl-dev libedit-dev libsodium-dev libsqlite3-dev libcmocka-dev \
+       libcurl4-openssl-dev libedit-dev libncurses-dev libsodium-dev libsqlite3-dev libcmocka-dev \
        libelf-dev python3-pytest iproute2 procps prometheus
 
 FUZZ_TARGETS = msg args jsonbody procfs signame elfdeps

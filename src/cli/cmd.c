@@ -18,6 +18,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_delete_entry,
 	&cmd_artifacts_entry,
 	&cmd_events_entry,
+	&cmd_top_entry,
 	NULL,
 };
 

@@ -76,5 +76,6 @@ extern const struct cmd_entry cmd_copy_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_artifacts_entry;
 extern const struct cmd_entry cmd_events_entry;
+extern const struct cmd_entry cmd_top_entry;
 
 #endif
