@@ -20,6 +20,7 @@
 #include "master/master.h"
 #include "master/node.h"
 #include "master/pending.h"
+#include "master/sched.h"
 
 #define API_APPS_LAUNCH_TIMEOUT_MS 15000
 #define API_APPS_SIGNAL_TIMEOUT_MS 10000
@@ -112,112 +113,6 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	api_complete(p->req, 201, json_incref(a->obj));
 }
 
-/* What node's live apps reserve, and how many of them are called name. */
-static void
-api_apps_reserved(struct master *m, const char *node, const char *name,
-    double *cpu, long long *mem_mb, int *same)
-{
-	json_t *apps = app_list(m->apps, node, false, util_wall_ms()), *a;
-	size_t i;
-
-	*cpu = 0;
-	*mem_mb = 0;
-	*same = 0;
-	json_array_foreach(apps, i, a) {
-		const char *st = json_string_value(json_object_get(a, "state"));
-		const char *nm = json_string_value(json_object_get(a, "name"));
-
-		if (st == NULL || strcmp(st, "dead") == 0)
-			continue;
-		*cpu += json_number_value(json_object_get(a, "cpu"));
-		*mem_mb += json_integer_value(json_object_get(a, "mem_mb"));
-		if (nm != NULL && strcmp(nm, name) == 0)
-			(*same)++;
-	}
-	json_decref(apps);
-}
-
-/*
- * Placement for `launch auto`: among ready nodes that hold the artifact
- * (if any) and have room for the reservations, the one with the fewest
- * instances of this name (spreading), then the lowest load: the larger of
- * the reserved and the measured share of CPU, plus the same for memory.
- * When none fits, *reply says why for each node.
- */
-static struct node *
-api_apps_place(struct api_request *req, const char *name, const char *artifact,
-    double cpu, long long mem_mb, char **reason, int *status, json_t **reply)
-{
-	struct master *m = req->master;
-	struct node **v, *best = NULL;
-	double best_load = 0, rcpu;
-	long long rmem, most_mem = 0;
-	int best_same = 0, same, most_cpus = 0;
-	char *why = xstrdup("");
-	size_t count;
-
-	v = node_list(m->nodes, &count);
-	for (size_t i = 0; i < count; i++) {
-		struct node *n = v[i];
-		char *line = NULL;
-		double load, mem_total_mb = (double)n->mem_total_kb / 1024.0;
-
-		if (n->cpus > most_cpus)
-			most_cpus = n->cpus;
-		if (n->mem_total_kb / 1024 > most_mem)
-			most_mem = n->mem_total_kb / 1024;
-		api_apps_reserved(m, n->name, name, &rcpu, &rmem, &same);
-		if (n->state != NODE_READY || !n->connected)
-			line = xasprintf("%s: unavailable", n->name);
-		else if (artifact != NULL &&
-		    artifact_find(m->artifacts, n->name, artifact) == NULL)
-			line = xasprintf("%s: no artifact %s", n->name, artifact);
-		else if (rcpu + cpu > n->cpus + 1e-9)
-			line = xasprintf("%s: needs %g cpus, %g free", n->name, cpu,
-			    n->cpus - rcpu > 0 ? n->cpus - rcpu : 0);
-		else if ((double)(rmem + mem_mb) > mem_total_mb)
-			line = xasprintf("%s: needs %lld MiB, %lld MiB free",
-			    n->name, mem_mb, (long long)mem_total_mb - rmem > 0 ?
-			    (long long)mem_total_mb - rmem : 0);
-		if (line != NULL) {
-			char *all = xasprintf("%s%s%s", why, why[0] != '\0' ?
-			    "; " : "", line);
-
-			free(why);
-			free(line);
-			why = all;
-			continue;
-		}
-		load = (rcpu / n->cpus > n->cpu_pct / 100 ? rcpu / n->cpus :
-		    n->cpu_pct / 100) + ((double)rmem / mem_total_mb >
-		    n->mem_pct / 100 ? (double)rmem / mem_total_mb :
-		    n->mem_pct / 100);
-		if (best == NULL || same < best_same ||
-		    (same == best_same && load < best_load)) {
-			best = n;
-			best_same = same;
-			best_load = load;
-		}
-	}
-	free(v);
-	if (best == NULL) {
-		if (count > 0 && (cpu > most_cpus || mem_mb > most_mem))
-			*status = api_error(reply, 422, "no node could ever hold "
-			    "it: it reserves %g cpus and %lld MiB, the largest "
-			    "node has %d cpus and %lld MiB", cpu, mem_mb,
-			    most_cpus, most_mem);
-		else
-			*status = api_error(reply, 409, "no node fits: %s",
-			    count == 0 ? "no node has joined" : why);
-		free(why);
-		return NULL;
-	}
-	free(why);
-	*reason = xasprintf("%d other %s there, load %.0f%%", best_same,
-	    best_same == 1 ? "instance" : "instances", best_load * 50);
-	return best;
-}
-
 int
 api_apps_create(struct api_request *req, json_t **reply)
 {
@@ -306,9 +201,19 @@ api_apps_create(struct api_request *req, json_t **reply)
 		if (base_name == NULL)
 			base_name = strrchr(src, '/') != NULL ?
 			    strrchr(src, '/') + 1 : src;
-		if ((n = api_apps_place(req, base_name, artifact, cpu, mem_mb,
-		    &placement, &status, reply)) == NULL)
+		struct sched_want want = { base_name, artifact, cpu, mem_mb,
+			NULL };
+		char *why = NULL;
+		bool never;
+
+		if ((n = sched_place(req->master, &want, &placement, &why,
+		    &never)) == NULL) {
+			status = api_error(reply, never ? 422 : 409, "%s: %s",
+			    never ? "no node could ever hold it" : "no node fits",
+			    why);
+			free(why);
 			goto out;
+		}
 		node = n->name;
 	} else if ((n = api_apps_ready_node(req, node, &status, reply)) == NULL)
 		goto out;
@@ -340,9 +245,20 @@ api_apps_create(struct api_request *req, json_t **reply)
 		json_object_set(launch, "check", check);
 	p = pending_new(req->master, node, API_APPS_LAUNCH_TIMEOUT_MS,
 	    api_apps_launched, req, id);
-	/* What the record keeps beside the worker's report. */
-	p->extra = json_pack("{s:f, s:I, s:s?}", "cpu", cpu, "mem_mb",
-	    (json_int_t)mem_mb, "placement", placement);
+	/*
+	 * What the record keeps beside the worker's report: the reservations,
+	 * and how it was launched, to start it again on another node should
+	 * this one be lost.
+	 */
+	p->extra = json_pack("{s:f, s:I, s:s?, s:s, s:O*, s:O*, s:s*, s:O*}",
+	    "cpu", cpu, "mem_mb", (json_int_t)mem_mb, "placement", placement,
+	    "restart", restart != NULL ? restart : "never", "max_restarts",
+	    json_object_get(launch, "max_restarts"), "check", check, "cwd", cwd,
+	    "env", env);
+	if (log_max > 0)
+		json_object_set_new(p->extra, "log_max", json_integer(log_max));
+	if (log_keep >= 0)
+		json_object_set_new(p->extra, "log_keep", json_integer(log_keep));
 	free(id);
 	status = api_apps_send(req, n, msg_new(MSG_LAUNCH, 0, launch), p, reply);
 out:

@@ -184,31 +184,47 @@ app_alive_on(struct app_registry *r, const char *node, size_t *count)
 	return v;
 }
 
+/*
+ * What the master keeps beside the worker's reports: how the app was
+ * launched (to start it again elsewhere), its reservations, and its moves.
+ * A worker's report never overwrites them.
+ */
+static const char *const app_master_keys[] = { "cpu", "mem_mb", "restart",
+	"max_restarts", "check", "env", "cwd", "log_max", "log_keep",
+	"placement", "reschedules", "restarts_before_move", "moved_from", NULL };
+
 void
 app_update(struct app_record *a, json_t *obj)
 {
 	json_int_t restarts = json_integer_value(json_object_get(a->obj,
 	    "restarts"));
+	json_int_t before = json_integer_value(json_object_get(a->obj,
+	    "restarts_before_move"));
+	json_t *reported = json_object_get(obj, "restarts");
 	bool orphan = json_is_true(json_object_get(a->obj, "orphan"));
+	json_t *keep = json_object();
 	const char *state;
 
-	json_t *keep = json_pack("{s:O?, s:O?}", "cpu", json_object_get(a->obj,
-	    "cpu"), "mem_mb", json_object_get(a->obj, "mem_mb"));
+	for (size_t i = 0; app_master_keys[i] != NULL; i++) {
+		json_t *v = json_object_get(a->obj, app_master_keys[i]);
 
+		if (v != NULL)
+			json_object_set(keep, app_master_keys[i], v);
+	}
+	/* The worker counts restarts on its node; moves came before. */
+	if (json_is_integer(reported))
+		restarts = before + json_integer_value(reported);
 	json_object_del(a->obj, "restarts");
 	json_object_update(a->obj, obj);
 	json_decref(obj);
-	/* Reservations are the master's, not in the worker's reports. */
-	json_object_update_missing(a->obj, keep);
+	json_object_update(a->obj, keep);
 	json_decref(keep);
 	/* An orphan stays one while it lives: ps must show it as such. */
 	state = json_string_value(json_object_get(a->obj, "state"));
 	if (orphan && state != NULL && strcmp(state, "dead") != 0)
 		json_object_set_new(a->obj, "state", json_string("orphan"));
 	json_object_set_new(a->obj, "node", json_string(a->node));
-	/* The worker counts restarts; an older report may lack the field. */
-	if (json_object_get(a->obj, "restarts") == NULL)
-		json_object_set_new(a->obj, "restarts", json_integer(restarts));
+	json_object_set_new(a->obj, "restarts", json_integer(restarts));
 }
 
 size_t

@@ -18,7 +18,7 @@
 struct app_record {
 	char *id;
 	char *node;
-	json_t *obj; /* the app object: the worker's report plus node, restarts */
+	json_t *obj; /* the worker's report plus the master's keys (app.c) */
 };
 
 struct app_registry;

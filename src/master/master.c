@@ -30,6 +30,7 @@
 #include "master/pending.h"
 #include "master/node.h"
 #include "master/rpc.h"
+#include "master/sched.h"
 #include "master/zap.h"
 
 #define MASTER_MONITOR_ENDPOINT "inproc://drover-router-monitor"
@@ -384,21 +385,34 @@ master_event(struct master *m, const char *kind, const char *node,
 	json_decref(detail);
 }
 
+/* The apps of a node being lost, gathered to be moved once all are marked. */
+struct master_lost {
+	struct master *m;
+	struct app_record **v;
+	size_t n, cap;
+};
+
 static void
 master_on_app_lost(struct app_record *a, void *arg)
 {
-	struct master *m = arg;
+	struct master_lost *l = arg;
 
-	master_app_changed(m, a);
-	master_event(m, "app", a->node, a->id, json_pack("{s:s, s:s}", "event",
-	    "lost", "cause", "lost: node unavailable"));
+	master_app_changed(l->m, a);
+	master_event(l->m, "app", a->node, a->id, json_pack("{s:s, s:s}",
+	    "event", "lost", "cause", "lost: node unavailable"));
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 16 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	l->v[l->n++] = a;
 }
 
 void
 master_node_lost(struct master *m, struct node *n)
 {
+	struct master_lost l = { m, NULL, 0, 0 };
 	size_t lost = app_mark_lost(m->apps, n->name, util_wall_ms(),
-	    "lost: node unavailable", master_on_app_lost, m);
+	    "lost: node unavailable", master_on_app_lost, &l);
 
 	master_event(m, "node", n->name, NULL, json_pack("{s:s, s:s}", "event",
 	    "unavailable", "address", n->address != NULL ? n->address : ""));
@@ -409,6 +423,12 @@ master_node_lost(struct master *m, struct node *n)
 	pending_node_lost(m, n->name);
 	logpipe_node_lost(m, n->name);
 	transfer_node_lost(m, n->name);
+	/*
+	 * Right away, not at a later tick: apps that should keep running are
+	 * started on other nodes within this loop turn.
+	 */
+	sched_node_lost(m, n->name, l.v, l.n);
+	free(l.v);
 }
 
 static void

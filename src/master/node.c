@@ -213,17 +213,27 @@ node_sweep(struct node_table *t, int64_t now, int heartbeat_ms,
 	 * heartbeat is merely a few milliseconds late.
 	 */
 	int64_t limit = 2 * (int64_t)heartbeat_ms + heartbeat_ms / 2;
-	size_t changed = 0;
+	struct node **lost = NULL;
+	size_t changed = 0, cap = 0;
 
 	for (struct node *n = zhashx_first(t->by_name); n != NULL;
 	     n = zhashx_next(t->by_name)) {
 		if (n->state != NODE_READY || now - n->last_seen <= limit)
 			continue;
 		n->state = NODE_UNAVAILABLE;
-		changed++;
-		if (on_change != NULL)
-			on_change(n, arg);
+		if (changed == cap) {
+			cap = cap == 0 ? 8 : cap * 2;
+			lost = xreallocarray(lost, cap, sizeof *lost);
+		}
+		lost[changed++] = n;
 	}
+	/*
+	 * Called after the walk: on_change may walk the table itself (placing
+	 * the lost node's apps elsewhere), which would move the hash's cursor.
+	 */
+	for (size_t i = 0; i < changed && on_change != NULL; i++)
+		on_change(lost[i], arg);
+	free(lost);
 	return changed;
 }
 

@@ -17,6 +17,7 @@
 #include "master/logpipe.h"
 #include "master/node.h"
 #include "master/pending.h"
+#include "master/sched.h"
 
 /*
  * Each entry names the message, its handler, and whether the sender must be
@@ -79,10 +80,12 @@ rpc_refuse(struct master *m, struct msg *req, bool fatal, const char *why)
  * A worker registered and said which apps it has. Apps it runs that the
  * master has no record of become orphans (listed, never killed on their
  * own); apps the master thought alive that the worker no longer knows are
- * dead, with that cause; everything else takes the worker's word.
+ * dead, with that cause; everything else takes the worker's word. Live
+ * apps whose record is on another node (moved while this one was out of
+ * reach) are stale copies, appended to stale to be killed.
  */
 static void
-rpc_reconcile(struct master *m, struct node *n, json_t *apps)
+rpc_reconcile(struct master *m, struct node *n, json_t *apps, json_t *stale)
 {
 	struct app_record **alive, *a;
 	size_t count, i;
@@ -122,8 +125,18 @@ rpc_reconcile(struct master *m, struct node *n, json_t *apps)
 				master_app_changed(m, a);
 			continue;
 		}
-		if (a != NULL)
-			continue; /* the same id on another node: not ours to merge */
+		if (a != NULL) {
+			const char *st = json_string_value(json_object_get(obj,
+			    "state"));
+
+			/*
+			 * The app was moved while this node was out of reach:
+			 * its copy here is stale, and an app never runs twice.
+			 */
+			if (st != NULL && strcmp(st, "dead") != 0)
+				json_array_append(stale, obj);
+			continue;
+		}
 		const char *state = json_string_value(json_object_get(obj,
 		    "state"));
 
@@ -143,7 +156,8 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 {
 	const char *name, *secret, *hostname = NULL, *version = NULL;
 	const char *arch = NULL;
-	json_t *artifacts = NULL, *none, *apps = NULL;
+	json_t *artifacts = NULL, *none, *apps = NULL, *stale, *obj;
+	size_t i;
 	const char *addr = req->peer_addr != NULL ? req->peer_addr : "?";
 	long long cpus, mem;
 	json_t *addresses = NULL;
@@ -208,7 +222,8 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	artifact_set_node(m->artifacts, name, artifacts != NULL ? artifacts :
 	    none);
 	db_put_node_artifacts(m->db, name, artifacts != NULL ? artifacts : none);
-	rpc_reconcile(m, n, apps != NULL ? apps : none);
+	stale = json_array();
+	rpc_reconcile(m, n, apps != NULL ? apps : none, stale);
 	json_decref(none);
 	{
 		json_t *record = node_record(n);
@@ -225,6 +240,11 @@ rpc_hello(struct master *m, struct node *old, struct msg *req)
 	    "heartbeat_ms", m->heartbeat_ms));
 	master_send(m, r);
 	msg_free(r);
+	/* After the WELCOME: the worker takes no request before it. */
+	json_array_foreach(stale, i, obj)
+		sched_stop_stale_copy(m, n, json_string_value(json_object_get(obj,
+		    "id")), obj);
+	json_decref(stale);
 }
 
 /* The kernel states of a node's live apps, as its heartbeat reports them. */
@@ -242,8 +262,24 @@ rpc_merge_states(struct master *m, struct node *n, json_t *states)
 		bool was;
 
 		if ((id = json_string_value(json_object_get(st, "id"))) == NULL ||
-		    (a = app_lookup(m->apps, id)) == NULL ||
-		    strcmp(a->node, n->name) != 0)
+		    (a = app_lookup(m->apps, id)) == NULL)
+			continue;
+		if (strcmp(a->node, n->name) != 0) {
+			/*
+			 * Moved away while this node was out of reach, and the
+			 * node came back on the same connection (no HELLO).
+			 */
+			sched_stop_stale_copy(m, n, id, st);
+			continue;
+		}
+		/*
+		 * A heartbeat samples /proc: a leader that just exited and is
+		 * not reaped yet reads as "dead", without a cause. The worker's
+		 * APP_STATE that follows is the word on its end.
+		 */
+		if (json_is_string(json_object_get(st, "state")) &&
+		    strcmp(json_string_value(json_object_get(st, "state")),
+		    "dead") == 0)
 			continue;
 		was = app_record_alive(a);
 		app_update(a, json_deep_copy(st));
@@ -307,11 +343,25 @@ rpc_reply(struct master *m, struct node *n, struct msg *req)
 		 * but the app did start: record it, so no process runs that
 		 * the master does not show.
 		 */
-		struct app_record *a = app_add(m->apps, n->name,
-		    json_incref(req->body));
+		const char *id = json_string_value(json_object_get(req->body,
+		    "id"));
+		struct app_record *a = id != NULL ? app_lookup(m->apps, id) :
+		    NULL;
 
-		log_warnx("app %s on %s started after its launch request had "
-		    "given up; it is listed", a->id, n->name);
+		if (a != NULL && strcmp(a->node, n->name) != 0) {
+			/* Given up on here and started elsewhere meanwhile. */
+			sched_stop_stale_copy(m, n, id, req->body);
+			return;
+		}
+		if (a != NULL) {
+			app_update(a, json_incref(req->body));
+			log_warnx("app %s on %s started after its launch request "
+			    "had given up", a->id, n->name);
+		} else {
+			a = app_add(m->apps, n->name, json_incref(req->body));
+			log_warnx("app %s on %s started after its launch request had "
+			    "given up; it is listed", a->id, n->name);
+		}
 		master_app_changed(m, a);
 		master_event(m, "app", n->name, a->id, json_pack("{s:s}",
 		    "event", "started-late"));
