@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "dev/dev.h"
 #include "master/master.h"
+#include "worker/shim.h"
 #include "worker/worker.h"
 
 int
@@ -21,6 +22,9 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "worker") == 0)
 		return worker_main(argc - 1, argv + 1);
+	/* Hidden: the per-app supervisor the worker starts (worker/shim.c). */
+	if (argc >= 2 && strcmp(argv[1], "shim") == 0)
+		return shim_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "dev") == 0)
 		return dev_main(argc - 1, argv + 1);
 	return cli_main(argc, argv);

@@ -39,7 +39,10 @@ enum msg_type {
 	 * master does not know (it restarted): say HELLO again.
 	 */
 	MSG_REREGISTER = 104,
-	/* worker -> master. {}: the worker is shutting down on purpose. */
+	/*
+	 * worker -> master. {"apps_keep_running":bool}: the worker is shutting
+	 * down on purpose; its apps go on (a restart) or were stopped.
+	 */
 	MSG_BYE = 105,
 
 	/* either way. {"error", "type"}: the request with this id failed. */

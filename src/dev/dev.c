@@ -334,7 +334,9 @@ dev_main(int argc, char **argv)
 
 		dev_spawn((char *const[]){ (char *)"worker", (char *)"--join",
 		    (char *)bind, (char *)"--token", token, (char *)"--name",
-		    name, (char *)"--dir", wdir, NULL }, wlog);
+		    name, (char *)"--dir", wdir,
+		    /* dev leaves no process behind: the apps go with it. */
+		    (char *)"--stop-apps-on-exit", NULL }, wlog);
 		free(name);
 		free(wdir);
 		free(wlog);

@@ -318,7 +318,21 @@ rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 static void
 rpc_bye(struct master *m, struct node *n, struct msg *req)
 {
-	(void)req;
+	bool keep = false;
+	char *cause = NULL;
+
+	if (jsonx_get_bool(req->body, "apps_keep_running", false, &keep,
+	    &cause) == -1)
+		free(cause);
+	if (keep) {
+		/*
+		 * A worker restart or upgrade: its apps run on under their
+		 * shims. Whether the node is lost is the heartbeats' call, as
+		 * for any silence: back in time, nothing happened.
+		 */
+		log_info("node %s is restarting; its apps keep running", n->name);
+		return;
+	}
 	log_info("node %s is shutting down", n->name);
 	node_disconnect(m->nodes, n);
 	master_node_lost(m, n);

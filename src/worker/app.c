@@ -3,12 +3,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/jsonx.h"
@@ -22,9 +27,11 @@
 #include "worker/check.h"
 #include "worker/procfs.h"
 #include "worker/reap.h"
+#include "worker/shim.h"
 #include "worker/spawn.h"
 #include "worker/store.h"
 #include "worker/worker.h"
+#include "worker/workerstate.h"
 
 #define APP_ARGS_MAX 4096
 #define APP_ENV_MAX 4096
@@ -37,10 +44,15 @@
  */
 #define APP_DEAD_KEEP_MS (3600 * 1000LL)
 #define APP_DEAD_MAX 1000
-/* Output read per app per loop turn, so one chatty app cannot stall the rest. */
-#define APP_OUTPUT_BUDGET (1024 * 1024)
+/* How long a stopping worker waits for the shims to record their apps' ends. */
+#define APP_SHIM_WAIT_MS 3000
 
 void (*app_on_output)(struct worker *, struct app *);
+/*
+ * Set while app_adopt_all takes back the apps of the last worker: an end
+ * found then may be old, so its group id may be reused and is not killed.
+ */
+static bool app_adopting;
 
 static const char *const app_phase_names[] = {
 	[APP_RUNNING] = "running", [APP_STOPPING] = "stopping",
@@ -131,7 +143,12 @@ app_to_json(const struct app *a)
 	    json_string(check_health_name(check_health(a->check))) :
 	    json_null());
 	if (alive) {
-		const char *state = "dead";
+		/*
+		 * Unreadable: the leader ended and its shim reaped it, but
+		 * the shim's end (with the cause) is not in yet. The old word
+		 * for an ended, unreaped leader: never "dead" without a cause.
+		 */
+		const char *state = "zombie";
 		long long u = 0, s = 0, rss = 0;
 
 		if (procfs_read_stat(a->pid, &st) == 0) {
@@ -196,6 +213,7 @@ app_send_error(struct worker *w, struct msg *req, const char *fmt, ...)
 static void
 app_push_state(struct worker *w, struct app *a)
 {
+	w->state_dirty = true;
 	app_reply(w, 0, MSG_APP_STATE, app_to_json(a));
 }
 
@@ -213,20 +231,12 @@ app_answer_stop(struct worker *w, struct app *a)
 
 static int app_spawn(struct worker *, struct app *, char **cause);
 
-/*
- * Dead for good: nothing runs for it any more. The write end of the output
- * pipe goes, so the reader sees EOF once the last writer of the group is
- * gone (and `logs --follow` ends).
- */
+/* Dead for good: nothing runs for it any more. */
 static void
 app_settle(struct app *a)
 {
 	if (a->check != NULL)
 		check_stop(a->check);
-	if (a->out_wfd != -1) {
-		close(a->out_wfd);
-		a->out_wfd = -1;
-	}
 	a->restart_at = 0;
 }
 
@@ -260,7 +270,8 @@ app_schedule_restart(struct app *a)
 static void
 app_ended(struct worker *w, struct app *a)
 {
-	bool failed = !WIFEXITED(a->status) || WEXITSTATUS(a->status) != 0;
+	bool failed = !a->has_status || !WIFEXITED(a->status) ||
+	    WEXITSTATUS(a->status) != 0;
 
 	if (a->check != NULL)
 		check_stop(a->check);
@@ -276,10 +287,11 @@ app_ended(struct worker *w, struct app *a)
 	if (app_should_restart(w, a, failed)) {
 		/*
 		 * What the leader left in its group goes, so the next run
-		 * starts clean (a port still bound, say). Its pid cannot have
-		 * been reused yet: nothing forked since the reap.
+		 * starts clean (a port still bound, say). While any of it is
+		 * left, the group's id cannot be reused.
 		 */
-		kill(-a->pid, SIGKILL);
+		if (!app_adopting)
+			kill(-a->pid, SIGKILL);
 		app_schedule_restart(a);
 	} else {
 		a->phase = APP_EXITED;
@@ -327,6 +339,7 @@ app_restart(struct worker *w, struct app *a)
 static void
 app_transition(struct worker *w, struct app *a, enum app_event ev)
 {
+	w->state_dirty = true;
 	switch (a->phase) {
 	case APP_RUNNING:
 		if (ev == APP_EV_STOP) {
@@ -504,59 +517,84 @@ app_free_strv(char **v)
 	free(v);
 }
 
+/* A pidfd on pid, but only while pid is still the process started at start. */
+static int
+app_open_pidfd(pid_t pid, unsigned long long start)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+	/* Checked after opening: from then on the pidfd pins the process. */
+	if (fd != -1 && !workerstate_same_process(pid, start,
+	    workerstate_read_start)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Watch the app's dir for new output while a shim writes its log. */
+static void
+app_watch(struct worker *w, struct app *a)
+{
+	if (w->inotify_fd == -1 || a->watch != -1)
+		return;
+	a->watch = inotify_add_watch(w->inotify_fd, a->dir,
+	    IN_MODIFY | IN_CREATE | IN_MOVED_TO);
+	if (a->watch == -1)
+		log_warn("app %s: inotify on %s (followers poll instead)",
+		    a->id, a->dir);
+}
+
+static void
+app_unwatch(struct worker *w, struct app *a)
+{
+	if (a->watch != -1 && w->inotify_fd != -1)
+		inotify_rm_watch(w->inotify_fd, a->watch);
+	a->watch = -1;
+}
+
 /*
- * Start the app's program (again): a->path, argv, envp, cwd, output into
- * its pipe, created on the first run. Apps that may restart keep the pipe's
- * write end (out_wfd), so every run writes into the same pipe. Returns 0,
- * or -1 with *cause when nothing runs.
+ * Start the app's program (again) under a new shim: a->path, argv, envp,
+ * cwd, its output into the log the shim writes. Returns 0 once the app has
+ * been exec'ed, or -1 with *cause when nothing runs.
  */
 static int
 app_spawn(struct worker *w, struct app *a, char **cause)
 {
-	struct spawn_request sr = { 0 };
-	struct spawn_result res;
-	int pipefd[2];
+	struct shim_request sr = { 0 };
+	struct shim_result res;
+	char *exitpath;
 
-	(void)w;
-	if (a->out_fd == -1 || a->out_wfd == -1) {
-		if (a->out_fd != -1) {
-			/* The last run's leftovers are dead: take what is left. */
-			app_read_output(w, a);
-			if (a->out_fd != -1)
-				close(a->out_fd);
-			a->out_fd = -1;
-		}
-		if (pipe2(pipefd, O_CLOEXEC) == -1) {
-			*cause = xasprintf("pipe: %s", strerror(errno));
-			return -1;
-		}
-		/* A larger pipe lets a burst of output wait without blocking. */
-		fcntl(pipefd[0], F_SETPIPE_SZ, 1024 * 1024);
-		fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-		a->out_fd = pipefd[0];
-		a->out_wfd = pipefd[1];
-	}
+	/* A new run: the record of the last one's end goes first. */
+	exitpath = xasprintf("%s/exit", a->dir);
+	unlink(exitpath);
+	free(exitpath);
+	sr.id = a->id;
+	sr.dir = a->dir;
 	sr.path = a->path;
 	sr.argv = a->argv;
 	sr.envp = a->envp;
-	sr.cwd = a->cwd != NULL ? a->cwd : a->dir;
-	sr.log_fd = a->out_wfd;
+	sr.cwd = a->cwd;
+	sr.log_max = a->log_max;
+	sr.log_keep = a->log_keep;
 	a->started_at = util_wall_ms();
-	if (spawn_app(&sr, &res, cause) == -1)
+	w->state_dirty = true;
+	if (shim_start(&sr, &res, cause) == -1)
 		return -1;
+	a->shim_pid = res.shim_pid;
+	a->shim_pidfd = res.shim_pidfd;
+	a->shim_start = res.shim_start;
+	a->shim_is_child = true;
 	a->pid = res.pid;
-	a->pidfd = res.pidfd;
+	a->start = res.start;
+	a->pidfd = app_open_pidfd(res.pid, res.start);
 	a->run_since = util_now_ms();
 	a->has_status = false;
 	memset(&a->ru, 0, sizeof a->ru);
 	a->cause[0] = '\0';
-	if (a->restart == APP_RESTART_NEVER) {
-		/* Only the app holds the write end: EOF when it is gone. */
-		close(a->out_wfd);
-		a->out_wfd = -1;
-	}
-	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d", a->id, a->path,
-	    (int)a->pid);
+	app_watch(w, a);
+	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d (shim %d)", a->id,
+	    a->path, (int)a->pid, (int)a->shim_pid);
 	return 0;
 }
 
@@ -609,6 +647,7 @@ app_launch(struct worker *w, struct msg *req)
 	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
 	struct check_spec spec = { 0 };
 	struct app policy = { 0 };
+	struct applog *log;
 	bool has_check = false;
 	int64_t t0 = util_now_us(), t1 = 0, t2 = 0;
 	struct app *a = NULL;
@@ -673,19 +712,28 @@ app_launch(struct worker *w, struct msg *req)
 	a->max_restarts = policy.max_restarts;
 	a->backoff_ms = policy.backoff_ms;
 	a->pidfd = -1;
-	a->out_fd = -1;
-	a->out_wfd = -1;
+	a->shim_pidfd = -1;
+	a->watch = -1;
+	a->log_max = log_max;
+	a->log_keep = (int)log_keep;
 	if (util_mkdir_p(a->dir, 0750) == -1) {
 		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
 		goto refuse;
 	}
+	/* The shim writes the log; a log that cannot be opened is refused here. */
 	logpath = xasprintf("%s/output.log", a->dir);
-	if ((a->log = applog_open(logpath, (off_t)log_max, (int)log_keep,
+	if ((log = applog_open(logpath, (off_t)log_max, (int)log_keep,
 		 &cause)) == NULL)
 		goto refuse;
-	if (has_check)
+	applog_close(log);
+	a->log_path = logpath;
+	logpath = NULL;
+	if (has_check) {
 		a->check = check_create(&spec, a->envp,
 		    a->cwd != NULL ? a->cwd : a->dir);
+		a->check_spec = json_deep_copy(json_object_get(req->body,
+		    "check"));
+	}
 
 	t1 = util_now_us();
 	if (app_spawn(w, a, &cause) == -1) {
@@ -704,6 +752,8 @@ app_launch(struct worker *w, struct msg *req)
 	}
 	a->next = w->apps;
 	w->apps = a;
+	/* Recorded before the reply: a worker restarted now still knows it. */
+	app_save_state(w, true);
 	t2 = util_now_us();
 	app_reply(w, req->id, MSG_LAUNCHED, app_to_json(a));
 	log_trace(TRACE_SPAWN, "app %s: launch took %lld us (setup %lld, spawn "
@@ -714,8 +764,9 @@ app_launch(struct worker *w, struct msg *req)
 
 refuse:
 	if (a != NULL) {
-		if (a->log != NULL)
-			applog_close(a->log);
+		check_free(a->check);
+		json_decref(a->check_spec);
+		free(a->log_path);
 		app_free_strv(a->argv);
 		app_free_strv(a->envp);
 		free(a->id);
@@ -789,8 +840,10 @@ app_signal(struct worker *w, struct msg *req)
 		return;
 	}
 	/* A user's stop or kill is never a failure: no restart follows. */
-	if (timeout >= 0 || app_signal_ends(sig))
+	if (timeout >= 0 || app_signal_ends(sig)) {
 		a->user_stopped = true;
+		w->state_dirty = true;
+	}
 	if (a->phase == APP_WAITING && a->user_stopped) {
 		/* Nothing runs: the restart is called off, the app is dead. */
 		app_transition(w, a, APP_EV_STOP);
@@ -842,32 +895,102 @@ app_signal(struct worker *w, struct msg *req)
 	    "app_state", app_to_json(a)));
 }
 
+static long long
+app_us_of(const struct timeval *tv)
+{
+	return (long long)tv->tv_sec * 1000000 + tv->tv_usec;
+}
+
+static void
+app_tv_from_us(struct timeval *tv, long long us)
+{
+	tv->tv_sec = (time_t)(us / 1000000);
+	tv->tv_usec = (suseconds_t)(us % 1000000);
+}
+
+/*
+ * The shim of the current run is gone: the app ended (its exit file says
+ * how, with the app's own rusage), or the shim was killed before it could
+ * say, and the app, if it still runs, is nobody's any more: it is killed.
+ * shim_status is the shim's wait status when known (-1 otherwise).
+ */
+static void
+app_shim_ended(struct worker *w, struct app *a, int shim_status)
+{
+	struct workerstate_exit e;
+	char *path, *text, *cause = NULL;
+	size_t len = 0;
+	bool recorded = false;
+
+	if (a->shim_pidfd != -1)
+		close(a->shim_pidfd);
+	a->shim_pidfd = -1;
+	a->shim_pid = 0;
+	app_unwatch(w, a);
+	path = xasprintf("%s/exit", a->dir);
+	if ((text = util_read_file(path, 4096, &len)) != NULL &&
+	    workerstate_parse_exit(text, len, &e, &cause) == 0 &&
+	    e.pid == a->pid)
+		recorded = true;
+	else if (text != NULL)
+		log_warnx("app %s: %s: %s", a->id, path, cause != NULL ? cause :
+		    "another run's");
+	free(cause);
+	free(text);
+	free(path);
+	if (!app_is_alive(a)) {
+		if (app_on_output != NULL)
+			app_on_output(w, a);
+		return;
+	}
+	if (recorded) {
+		a->status = e.status;
+		memset(&a->ru, 0, sizeof a->ru);
+		app_tv_from_us(&a->ru.ru_utime, e.user_us);
+		app_tv_from_us(&a->ru.ru_stime, e.sys_us);
+		a->ru.ru_maxrss = e.maxrss_kb;
+		a->ended_at = e.ended_at;
+		a->has_status = true;
+		cause_format(e.status, false, a->cause, sizeof a->cause);
+	} else {
+		char how[96] = "ended";
+
+		/* Only through the pidfd: the pid may be someone else's now. */
+		if (a->pidfd != -1)
+			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+		if (shim_status != -1)
+			cause_format(shim_status, false, how, sizeof how);
+		snprintf(a->cause, sizeof a->cause, "lost: its shim %s without "
+		    "recording the end", how);
+		a->has_status = false;
+		memset(&a->ru, 0, sizeof a->ru);
+		a->ended_at = util_wall_ms();
+	}
+	if (a->pidfd != -1) {
+		close(a->pidfd);
+		a->pidfd = -1;
+	}
+	log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)a->pid,
+	    a->cause);
+	app_transition(w, a, APP_EV_REAPED);
+	/* Followers read the rest of the log and see the end. */
+	if (app_on_output != NULL)
+		app_on_output(w, a);
+}
+
 static void
 app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
 {
 	struct worker *w = arg;
 
+	(void)ru;
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
-		if (a->pid != pid || !app_is_alive(a))
+		if (a->shim_pid != pid || !a->shim_is_child)
 			continue;
-		a->status = status;
-		a->ru = *ru;
-		a->ended_at = util_wall_ms();
-		cause_format(status, false, a->cause, sizeof a->cause);
-		if (a->pidfd != -1) {
-			close(a->pidfd);
-			a->pidfd = -1;
-		}
-		/* Take what it wrote last before anyone reads its state. */
-		if (a->out_fd != -1)
-			app_read_output(w, a);
-		a->has_status = true;
-		log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)pid,
-		    a->cause);
-		app_transition(w, a, APP_EV_REAPED);
+		app_shim_ended(w, a, status);
 		return;
 	}
-	/* Not an app's leader: maybe a health check's command. */
+	/* Not a shim: maybe a health check's command. */
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		bool changed;
 
@@ -891,16 +1014,15 @@ static void
 app_free(struct app *a)
 {
 	check_free(a->check);
+	json_decref(a->check_spec);
 	if (a->pidfd != -1)
 		close(a->pidfd);
-	if (a->out_fd != -1)
-		close(a->out_fd);
-	if (a->out_wfd != -1)
-		close(a->out_wfd);
+	if (a->shim_pidfd != -1)
+		close(a->shim_pidfd);
 	app_free_strv(a->argv);
 	app_free_strv(a->envp);
 	free(a->cwd);
-	applog_close(a->log);
+	free(a->log_path);
 	json_decref(a->args);
 	free(a->id);
 	free(a->name);
@@ -922,6 +1044,9 @@ app_remove_files(const struct app *a)
 		unlink(path);
 		free(path);
 	}
+	path = xasprintf("%s/exit", a->dir);
+	unlink(path);
+	free(path);
 	if (rmdir(a->dir) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot remove %s", a->id, a->dir);
 }
@@ -940,6 +1065,7 @@ app_collect(struct worker *w, int64_t wall)
 			continue;
 		}
 		*p = a->next;
+		w->state_dirty = true;
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
 		app_remove_files(a);
@@ -975,17 +1101,59 @@ app_tick(struct worker *w, int64_t now)
 }
 
 int
-app_output_fds(struct worker *w, int *fds, struct app **apps, int max)
+app_shim_fds(struct worker *w, int *fds, struct app **apps, int max)
 {
 	int n = 0;
 
 	for (struct app *a = w->apps; a != NULL && n < max; a = a->next) {
-		if (a->out_fd == -1)
+		if (a->shim_pid == 0 || a->shim_pidfd == -1)
 			continue;
-		fds[n] = a->out_fd;
+		fds[n] = a->shim_pidfd;
 		apps[n++] = a;
 	}
 	return n;
+}
+
+void
+app_shim_exited(struct worker *w, struct app *a)
+{
+	int status = -1;
+
+	if (a->shim_pid == 0)
+		return; /* SIGCHLD told first */
+	/* Our child: reap it here, or the loop's wait4 would, later. */
+	if (a->shim_is_child &&
+	    waitpid(a->shim_pid, &status, WNOHANG) != a->shim_pid)
+		status = -1;
+	app_shim_ended(w, a, status);
+}
+
+void
+app_watch_events(struct worker *w)
+{
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t n;
+
+	while ((n = read(w->inotify_fd, buf, sizeof buf)) > 0) {
+		for (char *p = buf; p < buf + n;
+		     p += sizeof *ev + ev->len) {
+			ev = (const struct inotify_event *)p;
+			for (struct app *a = w->apps; a != NULL; a = a->next) {
+				if (a->watch != ev->wd)
+					continue;
+				if (app_on_output != NULL)
+					app_on_output(w, a);
+				break;
+			}
+		}
+	}
+}
+
+bool
+app_output_open(const struct app *a)
+{
+	return !app_is_dead(a) || a->shim_pid != 0;
 }
 
 int
@@ -1009,33 +1177,6 @@ app_check_io(struct worker *w, struct app *a)
 	if (a->check != NULL && a->phase == APP_RUNNING &&
 	    check_io(a->check))
 		app_health_changed(w, a);
-}
-
-void
-app_read_output(struct worker *w, struct app *a)
-{
-	char buf[65536];
-	size_t budget = APP_OUTPUT_BUDGET;
-	bool wrote = false;
-	ssize_t n;
-
-	while (budget > 0 && a->out_fd != -1) {
-		n = read(a->out_fd, buf, sizeof buf);
-		if (n > 0) {
-			if (applog_write(a->log, buf, (size_t)n) == -1)
-				log_warn("app %s: log write", a->id);
-			wrote = true;
-			budget -= (size_t)n < budget ? (size_t)n : budget;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EINTR))
-			break;
-		/* EOF: every writer (the app and its children) is gone. */
-		close(a->out_fd);
-		a->out_fd = -1;
-	}
-	if ((wrote || a->out_fd == -1) && app_on_output != NULL)
-		app_on_output(w, a);
 }
 
 json_t *
@@ -1181,16 +1322,261 @@ app_usage(struct worker *w, struct msg *req)
 		app_tv_ms(&ch.ru_stime), ch.ru_maxrss)));
 }
 
+/* Wait (at most APP_SHIM_WAIT_MS) for every shim to end, recording each end. */
+static void
+app_wait_shims(struct worker *w)
+{
+	int64_t deadline = util_now_ms() + APP_SHIM_WAIT_MS;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int left, status;
+
+	do {
+		left = 0;
+		for (struct app *a = w->apps; a != NULL; a = a->next) {
+			struct pollfd p = { a->shim_pidfd, POLLIN, 0 };
+
+			if (a->shim_pid == 0)
+				continue;
+			if (a->shim_is_child) {
+				if (waitpid(a->shim_pid, &status, WNOHANG) ==
+				    a->shim_pid) {
+					app_shim_ended(w, a, status);
+					continue;
+				}
+			} else if (a->shim_pidfd == -1 ||
+			    (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))) {
+				app_shim_ended(w, a, -1);
+				continue;
+			}
+			left++;
+		}
+		if (left > 0)
+			nanosleep(&ts, NULL);
+	} while (left > 0 && util_now_ms() < deadline);
+	if (left > 0)
+		log_warnx("%d shims still run %d ms after their apps were "
+		    "killed", left, APP_SHIM_WAIT_MS);
+}
+
 void
 app_free_all(struct worker *w, bool kill_apps)
 {
 	struct app *a, *next;
 
+	if (kill_apps) {
+		for (a = w->apps; a != NULL; a = a->next) {
+			if (app_is_dead(a))
+				continue;
+			/* Stopped on purpose: no later worker restarts it. */
+			a->user_stopped = true;
+			if (app_is_alive(a))
+				spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			else
+				app_transition(w, a, APP_EV_STOP);
+		}
+		app_wait_shims(w);
+	}
+	/* Without kill_apps the apps run on: the next worker adopts them. */
+	app_save_state(w, true);
 	for (a = w->apps; a != NULL; a = next) {
 		next = a->next;
-		if (kill_apps && app_is_alive(a))
-			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+		app_unwatch(w, a);
 		app_free(a);
 	}
 	w->apps = NULL;
+}
+
+void
+app_save_state(struct worker *w, bool force)
+{
+	int64_t now = util_now_ms(), wall = util_wall_ms();
+	json_t *list;
+	char *path;
+
+	if (!force && !w->state_dirty)
+		return;
+	list = json_array();
+	for (struct app *a = w->apps; a != NULL; a = a->next) {
+		struct workerstate_app s = { 0 };
+		bool dead = app_is_dead(a);
+
+		s.id = a->id;
+		s.name = a->name;
+		s.path = a->path;
+		s.artifact = a->artifact;
+		s.cwd = a->cwd;
+		s.args = a->args;
+		/* What a dead app ran is of no more use (and may hold secrets). */
+		s.argv = dead ? NULL : a->argv;
+		s.envp = dead ? NULL : a->envp;
+		s.check = a->check_spec;
+		s.phase = a->phase;
+		s.restart = a->restart;
+		s.max_restarts = a->max_restarts;
+		s.restarts = a->restarts;
+		s.backoff_ms = a->backoff_ms;
+		s.user_stopped = a->user_stopped;
+		s.log_max = a->log_max;
+		s.log_keep = a->log_keep;
+		s.shim_pid = a->shim_pid;
+		s.shim_start = a->shim_start;
+		s.pid = a->pid > 0 ? a->pid : 0;
+		s.start = a->start;
+		s.started_at = a->started_at;
+		s.ended_at = a->ended_at;
+		if (a->phase == APP_STOPPING && a->kill_at != 0)
+			s.stop_deadline = wall + (a->kill_at > now ?
+			    a->kill_at - now : 0);
+		s.has_status = a->has_status;
+		s.status = a->status;
+		s.user_us = app_us_of(&a->ru.ru_utime);
+		s.sys_us = app_us_of(&a->ru.ru_stime);
+		s.maxrss_kb = a->ru.ru_maxrss;
+		snprintf(s.cause, sizeof s.cause, "%s", a->cause);
+		json_array_append_new(list, workerstate_app_to_json(&s));
+	}
+	path = xasprintf("%s/worker-state.json", w->dir);
+	if (workerstate_write(path, list) == -1)
+		log_warn("cannot write %s", path);
+	else
+		w->state_dirty = false;
+	json_decref(list);
+	free(path);
+}
+
+/* An app of the state file, back in the table (taking s's strings). */
+static struct app *
+app_from_state(struct worker *w, struct workerstate_app *s)
+{
+	struct app *a = xcalloc(1, sizeof *a);
+
+	a->id = s->id;
+	a->name = s->name;
+	a->path = s->path;
+	a->artifact = s->artifact;
+	a->cwd = s->cwd;
+	a->args = s->args;
+	a->argv = s->argv;
+	a->envp = s->envp;
+	s->id = s->name = s->path = s->artifact = s->cwd = NULL;
+	s->args = NULL;
+	s->argv = s->envp = NULL;
+	a->dir = xasprintf("%s/apps/%s", w->dir, a->id);
+	a->log_path = xasprintf("%s/output.log", a->dir);
+	a->log_max = s->log_max;
+	a->log_keep = s->log_keep;
+	a->phase = s->phase;
+	a->restart = s->restart;
+	a->max_restarts = s->max_restarts;
+	a->restarts = s->restarts;
+	a->backoff_ms = s->backoff_ms > 0 ? s->backoff_ms : APP_BACKOFF_FIRST_MS;
+	a->user_stopped = s->user_stopped;
+	a->pid = s->pid;
+	a->start = s->start;
+	a->started_at = s->started_at;
+	a->ended_at = s->ended_at;
+	a->has_status = s->has_status;
+	a->status = s->status;
+	app_tv_from_us(&a->ru.ru_utime, s->user_us);
+	app_tv_from_us(&a->ru.ru_stime, s->sys_us);
+	a->ru.ru_maxrss = s->maxrss_kb;
+	snprintf(a->cause, sizeof a->cause, "%s", s->cause);
+	a->pidfd = -1;
+	a->shim_pidfd = -1;
+	a->watch = -1;
+	if (s->check != NULL && !app_is_dead(a)) {
+		struct check_spec spec = { 0 };
+		char *cause = NULL;
+
+		if (check_spec_parse(s->check, &spec, &cause) == 0) {
+			a->check = check_create(&spec, a->envp,
+			    a->cwd != NULL ? a->cwd : a->dir);
+			a->check_spec = s->check;
+			s->check = NULL;
+		} else {
+			log_warnx("app %s: its check is dropped: %s", a->id,
+			    cause);
+			free(cause);
+		}
+		check_spec_clear(&spec);
+	}
+	return a;
+}
+
+/* Take back a running app whose shim still runs, or learn how it ended. */
+static void
+app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
+{
+	int64_t now = util_now_ms(), wall = util_wall_ms();
+
+	if (a->phase == APP_WAITING) {
+		a->restart_at = now + APP_BACKOFF_FIRST_MS;
+		return;
+	}
+	if (!app_is_alive(a))
+		return;
+	/* The PID alone proves nothing: the start time must match too. */
+	if (s->shim_pid > 1 && workerstate_same_process(s->shim_pid,
+	    s->shim_start, workerstate_read_start))
+		a->shim_pidfd = app_open_pidfd(s->shim_pid, s->shim_start);
+	a->pidfd = a->pid > 1 ? app_open_pidfd(a->pid, a->start) : -1;
+	if (a->shim_pidfd == -1) {
+		/* It ended while no worker watched: the exit file says how. */
+		log_info("app %s: ended while the worker was away", a->id);
+		a->shim_pid = 0;
+		app_shim_ended(w, a, -1);
+		return;
+	}
+	a->shim_pid = s->shim_pid;
+	a->shim_start = s->shim_start;
+	a->shim_is_child = false;
+	a->run_since = now;
+	app_watch(w, a);
+	if (a->phase == APP_RUNNING && a->check != NULL)
+		check_start(a->check, now);
+	if (a->phase == APP_STOPPING)
+		a->kill_at = now + (s->stop_deadline > wall ?
+		    s->stop_deadline - wall : 0);
+	log_info("app %s: adopted, pid %d under shim %d", a->id, (int)a->pid,
+	    (int)a->shim_pid);
+}
+
+void
+app_adopt_all(struct worker *w)
+{
+	struct workerstate_app *v = NULL;
+	char *path, *text, *cause = NULL;
+	size_t len, n = 0;
+
+	path = xasprintf("%s/worker-state.json", w->dir);
+	if ((text = util_read_file(path, WORKERSTATE_MAX, &len)) == NULL) {
+		if (errno != ENOENT)
+			log_warn("cannot read %s; its apps are not adopted",
+			    path);
+		free(path);
+		return;
+	}
+	if (workerstate_parse(text, len, &v, &n, &cause) == -1) {
+		log_warnx("%s: %s; its apps are not adopted", path, cause);
+		free(cause);
+		free(text);
+		free(path);
+		return;
+	}
+	app_adopting = true;
+	/* Newest first in the file as in the table: push the oldest first. */
+	for (size_t i = n; i-- > 0;) {
+		struct app *a = app_from_state(w, &v[i]);
+
+		a->next = w->apps;
+		w->apps = a;
+		app_adopt(w, a, &v[i]);
+	}
+	app_adopting = false;
+	if (n > 0)
+		log_info("%zu apps from %s", n, path);
+	workerstate_apps_free(v, n);
+	free(text);
+	free(path);
+	app_save_state(w, true);
 }

@@ -72,13 +72,22 @@ struct app {
 	bool has_status; /* status and ru are the last run's (not exec failed) */
 	struct rusage ru;
 	char cause[192];
-	int out_fd; /* the read end of the app's output pipe, -1 once closed */
 	/*
-	 * The write end, held by the worker while the app may restart, so the
-	 * pipe (and `logs --follow`) lasts across runs; -1 otherwise.
+	 * The shim supervising the current run (shim.c): the app's parent,
+	 * which holds its output and outlives the worker. 0 / -1 when none
+	 * runs. shim_is_child: this worker started it (SIGCHLD tells of its
+	 * end); a shim adopted after a worker restart is watched by its pidfd.
 	 */
-	int out_wfd;
-	struct applog *log;
+	pid_t shim_pid;
+	int shim_pidfd;
+	unsigned long long shim_start; /* /proc starttime: PIDs get reused */
+	bool shim_is_child;
+	unsigned long long start;      /* the leader's /proc starttime */
+	/* The log, written by the shim: DIR/apps/ID/output.log and rotations. */
+	char *log_path;
+	long long log_max;
+	int log_keep;
+	int watch; /* inotify watch on dir while a shim runs, -1 otherwise */
 	/* A graceful stop under way. */
 	int64_t kill_at; /* monotonic ms */
 	uint32_t stop_request;
@@ -97,6 +106,7 @@ struct app {
 	bool user_stopped;  /* a user stopped or killed it: never restarted */
 	bool unhealthy_kill; /* the worker killed it for failing its check */
 	struct check *check; /* NULL: no health check */
+	json_t *check_spec;  /* the launch's check object, for the state file */
 	struct app *next;
 };
 
@@ -109,9 +119,16 @@ void app_usage(struct worker *, struct msg *);
 void app_reap(struct worker *);
 /* Periodic work: stop deadlines, restarts due, health check probes. */
 void app_tick(struct worker *, int64_t now);
-/* Output: the loop polls these descriptors and calls app_read_output. */
-int app_output_fds(struct worker *, int *fds, struct app **apps, int max);
-void app_read_output(struct worker *, struct app *);
+/*
+ * Shims: the loop polls these pidfds (readable when the shim exited) and
+ * calls app_shim_exited; and the inotify descriptor (new output in an app's
+ * dir), calling app_watch_events.
+ */
+int app_shim_fds(struct worker *, int *fds, struct app **apps, int max);
+void app_shim_exited(struct worker *, struct app *);
+void app_watch_events(struct worker *);
+/* Whether the app's log may still grow (a follower waits for more). */
+bool app_output_open(const struct app *);
 /*
  * Health check sockets: the loop polls these (for writing where
  * want_write[i]) and calls app_check_io when one is ready.
@@ -130,8 +147,22 @@ json_t *app_all_states(struct worker *);
 /* The app as the master records it. */
 json_t *app_to_json(const struct app *);
 struct app *app_find(struct worker *, const char *id);
-/* Stop every app (SIGKILL to each group) and free the table. */
+/*
+ * Free the table. With kill_apps, SIGKILL each app's group first and wait
+ * (a little) for the shims to record the ends; without, the apps run on
+ * under their shims for the next worker to adopt.
+ */
 void app_free_all(struct worker *, bool kill_apps);
+
+/*
+ * The state file DIR/worker-state.json (workerstate.c): app_save_state
+ * writes it when something changed since the last write (force: anyway);
+ * app_adopt_all reads it at start-up and takes back the apps whose shims
+ * still run (matched by PID and start time), recording as dead, with the
+ * cause from their exit files, those that ended meanwhile.
+ */
+void app_save_state(struct worker *, bool force);
+void app_adopt_all(struct worker *);
 
 /* Called for each app when a chunk of output was written to its log. */
 extern void (*app_on_output)(struct worker *, struct app *);

@@ -81,8 +81,11 @@ logstream_pump(struct worker *w, struct logstream *s)
 			continue;
 		}
 		a = app_find(w, s->app);
-		/* Following ends when the app is gone and its pipe is closed. */
-		if (n == 0 && s->follow && a != NULL && a->out_fd != -1)
+		/*
+		 * Following ends when the app is dead for good and its shim,
+		 * the log's writer, is gone too.
+		 */
+		if (n == 0 && s->follow && a != NULL && app_output_open(a))
 			return;
 		logstream_send(w, s, NULL, 0, true);
 		logstream_remove(w, s);
@@ -127,7 +130,7 @@ logstream_start(struct worker *w, struct msg *req)
 		free(cause);
 		return;
 	}
-	if ((a = app_find(w, id)) == NULL || a->log == NULL) {
+	if ((a = app_find(w, id)) == NULL || a->log_path == NULL) {
 		path = xasprintf("no such app on %s: %s", w->name, id);
 		logstream_error(w, req, path);
 		free(path);
@@ -138,7 +141,7 @@ logstream_start(struct worker *w, struct msg *req)
 		return;
 	}
 	s = xcalloc(1, sizeof *s);
-	if ((s->reader = applog_reader_open(a->log->path, a->log->keep,
+	if ((s->reader = applog_reader_open(a->log_path, a->log_keep,
 		 (long)tail, &cause)) == NULL) {
 		logstream_error(w, req, cause);
 		free(cause);

@@ -38,6 +38,7 @@ static void spawn_child(const struct spawn_request *, int)
 static void
 spawn_child(const struct spawn_request *req, int report_fd)
 {
+	int pass[SPAWN_PASS_MAX], npass = req->npass;
 	struct spawn_report report;
 	struct sigaction sa;
 	sigset_t empty;
@@ -59,14 +60,22 @@ spawn_child(const struct spawn_request *req, int report_fd)
 	report.step = SPAWN_STEP_DESCRIPTORS;
 	/*
 	 * The pipe end may sit on 0, 1 or 2 if the worker runs with those
-	 * closed; move it above them before they are replaced. The old copy
-	 * is overwritten by the dup2s below.
+	 * closed, or where a passed descriptor goes; move it above them before
+	 * they are replaced. The old copy is overwritten by the dup2s below.
 	 */
-	if (report_fd < 3) {
-		if ((fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3)) == -1)
+	if (report_fd < 3 + npass) {
+		if ((fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + npass)) == -1)
 			goto fail;
 		report_fd = fd;
 	}
+	/*
+	 * Passed descriptors are copied above their targets first, so that
+	 * placing one cannot overwrite another (or the log) still to be placed.
+	 */
+	for (int i = 0; i < npass; i++)
+		if ((pass[i] = fcntl(req->pass_fds[i], F_DUPFD_CLOEXEC,
+			 3 + npass)) == -1)
+			goto fail;
 	/* Log first: a log_fd of 0 must be copied before /dev/null lands. */
 	if (dup2(req->log_fd, STDOUT_FILENO) == -1 ||
 	    dup2(req->log_fd, STDERR_FILENO) == -1)
@@ -80,8 +89,13 @@ spawn_child(const struct spawn_request *req, int report_fd)
 		goto fail;
 	if (fd != STDIN_FILENO && dup2(fd, STDIN_FILENO) == -1)
 		goto fail;
-	/* Everything from 3 on but the pipe end, which exec will close. */
-	if (report_fd > 3 && close_range(3, report_fd - 1, 0) == -1)
+	/* dup2 clears close-on-exec on the target: these survive exec. */
+	for (int i = 0; i < npass; i++)
+		if (dup2(pass[i], 3 + i) == -1)
+			goto fail;
+	/* Everything above the passed ones but the pipe end (exec closes it). */
+	if (report_fd > 3 + npass &&
+	    close_range(3 + (unsigned)npass, report_fd - 1, 0) == -1)
 		goto fail;
 	if (close_range(report_fd + 1, ~0U, 0) == -1)
 		goto fail;
@@ -168,6 +182,11 @@ spawn_app(const struct spawn_request *req, struct spawn_result *res,
 	}
 	if (req->argv == NULL || req->argv[0] == NULL || req->envp == NULL) {
 		*cause = xstrdup("no argv[0] or no environment to run with");
+		errno = EINVAL;
+		return -1;
+	}
+	if (req->npass < 0 || req->npass > SPAWN_PASS_MAX) {
+		*cause = xasprintf("cannot pass %d descriptors", req->npass);
 		errno = EINVAL;
 		return -1;
 	}

@@ -15,7 +15,15 @@ struct spawn_request {
 	char *const *envp; /* the full environment, NULL-terminated */
 	const char *cwd;   /* may be NULL: the worker's own */
 	int log_fd;	   /* becomes the child's stdout and stderr */
+	/*
+	 * Descriptors handed on: pass_fds[i] becomes descriptor 3 + i in the
+	 * child (without close-on-exec); every other one is closed.
+	 */
+	const int *pass_fds;
+	int npass; /* at most SPAWN_PASS_MAX */
 };
+
+#define SPAWN_PASS_MAX 4
 
 struct spawn_result {
 	pid_t pid; /* also the app's session and process group id */

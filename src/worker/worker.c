@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,12 +40,15 @@ worker_usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: drover worker --join HOST:PORT --token TOKEN [--name NAME] "
-	    "[--dir DIR]\n"
+	    "[--dir DIR] [--stop-apps-on-exit]\n"
 	    "  --join HOST:PORT  the master's worker port\n"
 	    "  --token TOKEN     the join token (the master's join.token)\n"
 	    "  --name NAME       this node's name (default: the host name)\n"
 	    "  --dir DIR         keys and app files (default: the state dir's "
-	    "worker/)\n");
+	    "worker/)\n"
+	    "  --stop-apps-on-exit  kill the apps when the worker stops (by "
+	    "default\n"
+	    "                    they run on, and the next worker adopts them)\n");
 }
 
 int
@@ -327,10 +331,12 @@ worker_handle_signals(struct worker *w)
 }
 
 /*
- * Descriptors polled besides the sockets: one output pipe per live app,
- * and one socket per health check probe under way.
+ * Descriptors polled besides the sockets: the inotify descriptor, one shim
+ * pidfd per live app, and one socket per health check probe under way.
  */
 #define WORKER_POLL_MAX 8192
+/* dealer, monitor, signalfd, inotify */
+#define WORKER_POLL_FIXED 4
 
 static void
 worker_loop(struct worker *w)
@@ -339,24 +345,26 @@ worker_loop(struct worker *w)
 	static struct app *owners[WORKER_POLL_MAX];
 	static int fds[WORKER_POLL_MAX];
 	static bool want_write[WORKER_POLL_MAX];
+	const int base = WORKER_POLL_FIXED;
 
 	while (!w->stopping) {
 		int64_t now = util_now_ms();
 		long timeout = WORKER_TICK_MS;
-		int n, napps, nchecks;
+		int n, nshims, nchecks;
 
 		items[0] = (zmq_pollitem_t){ w->dealer, 0, ZMQ_POLLIN, 0 };
 		items[1] = (zmq_pollitem_t){ w->monitor, 0, ZMQ_POLLIN, 0 };
 		items[2] = (zmq_pollitem_t){ NULL, w->sigfd, ZMQ_POLLIN, 0 };
-		napps = app_output_fds(w, fds, owners, WORKER_POLL_MAX - 3);
-		for (int i = 0; i < napps; i++)
-			items[3 + i] = (zmq_pollitem_t){ NULL, fds[i],
+		items[3] = (zmq_pollitem_t){ NULL, w->inotify_fd, ZMQ_POLLIN, 0 };
+		nshims = app_shim_fds(w, fds, owners, WORKER_POLL_MAX - base);
+		for (int i = 0; i < nshims; i++)
+			items[base + i] = (zmq_pollitem_t){ NULL, fds[i],
 			    ZMQ_POLLIN, 0 };
-		n = 3 + napps;
-		nchecks = app_check_fds(w, fds + napps, want_write,
-		    owners + napps, WORKER_POLL_MAX - n);
+		n = base + nshims;
+		nchecks = app_check_fds(w, fds + nshims, want_write,
+		    owners + nshims, WORKER_POLL_MAX - n);
 		for (int i = 0; i < nchecks; i++)
-			items[n + i] = (zmq_pollitem_t){ NULL, fds[napps + i],
+			items[n + i] = (zmq_pollitem_t){ NULL, fds[nshims + i],
 			    want_write[i] ? ZMQ_POLLOUT : ZMQ_POLLIN, 0 };
 		n += nchecks;
 		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
@@ -364,17 +372,20 @@ worker_loop(struct worker *w)
 			    (long)(w->next_heartbeat - now) : 0;
 		if (zmq_poll(items, n, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
-		/* Output first: an exit reaped below must find its last words. */
-		for (int i = 0; i < napps; i++)
-			if (items[3 + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-				app_read_output(w, owners[i]);
+		/* New output first: followers get it before an end is told. */
+		if (items[3].revents & ZMQ_POLLIN)
+			app_watch_events(w);
 		/*
-		 * Checks before reaping: a probe's socket belongs to the run
-		 * that was polled, and a reap below may end that run.
+		 * Checks before ends: a probe's socket belongs to the run
+		 * that was polled, and an end below may finish that run.
 		 */
 		for (int i = 0; i < nchecks; i++)
-			if (items[3 + napps + i].revents != 0)
-				app_check_io(w, owners[napps + i]);
+			if (items[base + nshims + i].revents != 0)
+				app_check_io(w, owners[nshims + i]);
+		/* Adopted shims that ended (our own children come by SIGCHLD). */
+		for (int i = 0; i < nshims; i++)
+			if (items[base + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+				app_shim_exited(w, owners[i]);
 		if (items[2].revents & ZMQ_POLLIN)
 			worker_handle_signals(w);
 		if (items[1].revents & ZMQ_POLLIN)
@@ -385,6 +396,8 @@ worker_loop(struct worker *w)
 			app_tick(w, util_now_ms());
 			worker_tick(w);
 		}
+		/* One write of the state file per turn, whatever changed. */
+		app_save_state(w, false);
 	}
 }
 
@@ -396,6 +409,7 @@ worker_main(int argc, char **argv)
 		{ "token", required_argument, NULL, 't' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'd' },
+		{ "stop-apps-on-exit", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -422,6 +436,9 @@ worker_main(int argc, char **argv)
 		case 'd':
 			free(w.dir);
 			w.dir = xstrdup(optarg);
+			break;
+		case 'S':
+			w.stop_apps_on_exit = true;
 			break;
 		case 'h':
 			worker_usage(stdout);
@@ -478,26 +495,40 @@ worker_main(int argc, char **argv)
 	free(keypath);
 
 	w.sigfd = util_signalfd((const int[]){ SIGINT, SIGTERM, SIGHUP, SIGCHLD }, 4);
+	if ((w.inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1)
+		log_warn("inotify_init1: log followers wait for the next tick");
 	w.zctx = zmq_ctx_new();
 	w.state = WORKER_CONNECTING;
 	w.heartbeat_ms = 1000;
 	worker_open_socket(&w);
+	/*
+	 * The apps of the last worker on this dir run on: take them back
+	 * before the first HELLO, which lists them.
+	 */
+	app_on_output = logstream_on_output;
+	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
-	app_on_output = logstream_on_output;
 	worker_loop(&w);
 
 	/*
-	 * The worker holds its apps' output pipes: without it they would die
-	 * of SIGPIPE at their next write, so stop them deliberately instead.
+	 * The apps run on under their shims, which hold their output, and the
+	 * next worker on this dir adopts them (the state file is written
+	 * last thing); with --stop-apps-on-exit they are killed instead.
 	 */
 	logstream_free_all(&w);
-	app_free_all(&w, true);
+	app_free_all(&w, w.stop_apps_on_exit);
 	artifacts_abort_all(&w);
 	store_free(w.store);
 
 	if (w.state == WORKER_READY) {
-		struct msg *bye = msg_new(MSG_BYE, 0, NULL);
+		/*
+		 * Say whether the apps go on without us: if they do, the
+		 * master must not take them for lost (and move them) just
+		 * because this worker restarts.
+		 */
+		struct msg *bye = msg_new(MSG_BYE, 0, jsonx_pack("{s:b}",
+		    "apps_keep_running", !w.stop_apps_on_exit));
 
 		worker_send(&w, bye);
 		msg_free(bye);
@@ -507,6 +538,8 @@ worker_main(int argc, char **argv)
 	zmq_close(w.dealer);
 	zmq_ctx_term(w.zctx);
 	close(w.sigfd);
+	if (w.inotify_fd != -1)
+		close(w.inotify_fd);
 	free(w.name);
 	free(w.dir);
 	free(w.master_addr);

@@ -54,6 +54,9 @@ struct worker {
 	struct incoming *incoming; /* files being received */
 	int nincoming;
 	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */
+	int inotify_fd;	      /* app dirs: new output for log followers */
+	bool state_dirty;     /* worker-state.json is behind the apps */
+	bool stop_apps_on_exit; /* the old way: apps die with the worker */
 	bool stopping;
 	int exit_status;
 };

@@ -484,9 +484,11 @@ class Cluster:
 
     # ---- workers -------------------------------------------------------------
 
-    def start_worker(self, name, token=None, dir=None):
+    def start_worker(self, name, token=None, dir=None, extra_args=()):
         """Start (or restart) worker `name`; its dir defaults to one per
-        name, so a restart reuses its key.  Returns its Proc; does not wait."""
+        name, so a restart reuses its key (and adopts the apps its last
+        process left running).  extra_args go at the end of its command
+        line.  Returns its Proc; does not wait."""
         if self.mode == "netns" and name not in self.worker_ns:
             self._build_worker_ns(name)
         if dir is None:
@@ -495,7 +497,7 @@ class Cluster:
         os.makedirs(dir, exist_ok=True)
         argv = [self.bin, "worker", "--join", self.join_addr,
                 "--token", token if token is not None else self.token,
-                "--name", name, "--dir", dir]
+                "--name", name, "--dir", dir] + list(extra_args)
         ns = self.worker_ns.get(name) if self.mode == "netns" else None
         key = name
         if key in self.workers:
@@ -635,6 +637,32 @@ class Cluster:
                 self.app_procs[pid] = start
         return app
 
+    def kill_apps_in_worker_dirs(self):
+        """SIGKILL the apps that outlive their workers (a stopped worker's
+        apps run on under their shims), as each worker's state file lists
+        them, matched by PID and start time; their shims then exit.
+        Returns the PIDs killed."""
+        killed = []
+        for d in self.worker_dirs.values():
+            try:
+                with open(os.path.join(d, "worker-state.json")) as f:
+                    apps = json.load(f).get("apps", [])
+            except (OSError, ValueError):
+                continue
+            for a in apps:
+                pid, start = a.get("pid"), a.get("start")
+                if not isinstance(pid, int) or pid <= 1 or not start:
+                    continue
+                if proc_starttime(pid) != start:
+                    continue
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                killed.append(pid)
+        return killed
+
     def kill_leftover_apps(self):
         """SIGKILL every tracked app process (and its process group) that is
         still the process we saw; return the PIDs killed."""
@@ -732,6 +760,7 @@ class Cluster:
             except Exception as e:  # keep cleaning up
                 errors.append(repr(e))
         self.kill_leftover_apps()
+        self.kill_apps_in_worker_dirs()
         # Deleting the master ns takes the bridge and every veth with it.
         for ns in reversed(self.namespaces):
             try:

@@ -1,0 +1,96 @@
+/*
+ * What a worker must remember across its own restart, so it can take its
+ * apps back (they run on under their shims, see shim.c): the state file
+ * DIR/worker-state.json, one entry per app, and the exit file each shim
+ * writes, DIR/apps/ID/exit. Parse functions take bytes, so unit tests and
+ * the fuzz target can feed them anything; nothing here knows struct app.
+ */
+#ifndef DROVER_WORKERSTATE_H
+#define DROVER_WORKERSTATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "worker/app.h"
+
+/* The largest state file read back (1,000 dead apps take about 1 MiB). */
+#define WORKERSTATE_MAX (64 * 1024 * 1024)
+#define WORKERSTATE_VERSION 1
+
+/* One app as the state file records it. Strings owned by the struct. */
+struct workerstate_app {
+	char *id;
+	char *name;
+	char *path;
+	char *artifact; /* NULL: none */
+	char *cwd;	/* NULL: the app's dir */
+	json_t *args;	/* array of strings, as launched */
+	char **argv;	/* NULL-terminated; NULL once dead for good */
+	char **envp;	/* likewise */
+	json_t *check;	/* the launch's check object, or NULL */
+	enum app_phase phase;
+	enum app_restart restart;
+	int max_restarts;
+	int restarts;
+	int backoff_ms;
+	bool user_stopped;
+	long long log_max;
+	int log_keep;
+	pid_t shim_pid; /* 0: no shim runs for it */
+	unsigned long long shim_start; /* /proc starttime of the shim */
+	pid_t pid;			/* the app's leader, 0 if it never ran */
+	unsigned long long start;	/* /proc starttime of the leader */
+	int64_t started_at;		/* wall ms */
+	int64_t ended_at;
+	int64_t stop_deadline; /* wall ms of a stop's SIGKILL, 0: none */
+	bool has_status;
+	int status; /* wait status */
+	long long user_us, sys_us, maxrss_kb;
+	char cause[192];
+};
+
+/* The end of one run, as its shim recorded it. */
+struct workerstate_exit {
+	pid_t pid;
+	unsigned long long start;
+	int status;
+	long long user_us, sys_us, maxrss_kb;
+	int64_t ended_at; /* wall ms */
+};
+
+/* One entry of the state file (pointers borrowed from s). */
+json_t *workerstate_app_to_json(const struct workerstate_app *s);
+/*
+ * Write {"version", "apps": apps} to path atomically (util_write_file_atomic).
+ * apps is borrowed. Returns 0, or -1 with errno set.
+ */
+int workerstate_write(const char *path, json_t *apps);
+/*
+ * Parse a state file's bytes (len of them, no NUL needed). Returns 0 with
+ * *apps (an array of *napps, caller frees with workerstate_apps_free), or
+ * -1 with *cause (caller frees) when the text is not a valid state file.
+ */
+int workerstate_parse(const char *text, size_t len,
+    struct workerstate_app **apps, size_t *napps, char **cause);
+void workerstate_apps_free(struct workerstate_app *apps, size_t napps);
+
+/* An exit file's text (allocated, caller frees). */
+char *workerstate_format_exit(const struct workerstate_exit *e);
+/* Parse an exit file's bytes. 0, or -1 with *cause (caller frees). */
+int workerstate_parse_exit(const char *text, size_t len,
+    struct workerstate_exit *e, char **cause);
+
+/* The /proc starttime of pid: 0, or -1 when it does not exist. */
+int workerstate_read_start(pid_t pid, unsigned long long *start);
+/*
+ * Whether pid is still the process that had start time start (so that a
+ * PID reused by another process is never taken for it). read_start is
+ * workerstate_read_start, or a fake in tests.
+ */
+bool workerstate_same_process(pid_t pid, unsigned long long start,
+    int (*read_start)(pid_t, unsigned long long *));
+
+#endif

@@ -1,0 +1,214 @@
+/*
+ * The worker's state file and the shims' exit files: round trips, every
+ * rejection path, and the rule that a reused PID is never taken for an app
+ * (matched by PID and start time, with a fake /proc).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/jsonx.h"
+#include "worker/workerstate.h"
+
+/* A full entry, as the worker writes it for a running app. */
+static struct workerstate_app
+test_ws_sample(void)
+{
+	static char *argv[] = { (char *)"/bin/sleep", (char *)"600", NULL };
+	static char *envp[] = { (char *)"PATH=/bin", NULL };
+	struct workerstate_app s = { 0 };
+
+	s.id = (char *)"sleep-1";
+	s.name = (char *)"sleep";
+	s.path = (char *)"/bin/sleep";
+	s.args = json_pack("[s]", "600");
+	s.argv = argv;
+	s.envp = envp;
+	s.phase = APP_RUNNING;
+	s.restart = APP_RESTART_ON_FAILURE;
+	s.max_restarts = 3;
+	s.restarts = 1;
+	s.backoff_ms = 2000;
+	s.log_max = 1 << 20;
+	s.log_keep = 3;
+	s.shim_pid = 1234;
+	s.shim_start = 987654321ULL;
+	s.pid = 1235;
+	s.start = 987654322ULL;
+	s.started_at = 1700000000000LL;
+	s.status = 0;
+	snprintf(s.cause, sizeof s.cause, "%s", "");
+	return s;
+}
+
+static char *
+test_ws_doc(json_t *apps)
+{
+	json_t *doc = json_pack("{s:i, s:o}", "version", WORKERSTATE_VERSION,
+	    "apps", apps);
+	char *text = json_dumps(doc, JSON_COMPACT);
+
+	json_decref(doc);
+	return text;
+}
+
+static void
+test_ws_round_trip(void **state)
+{
+	struct workerstate_app s = test_ws_sample(), *v;
+	size_t n;
+	char *text, *cause = NULL;
+
+	(void)state;
+	text = test_ws_doc(json_pack("[o]", workerstate_app_to_json(&s)));
+	assert_int_equal(workerstate_parse(text, strlen(text), &v, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].id, "sleep-1");
+	assert_string_equal(v[0].argv[1], "600");
+	assert_string_equal(v[0].envp[0], "PATH=/bin");
+	assert_null(v[0].artifact);
+	assert_int_equal(v[0].phase, APP_RUNNING);
+	assert_int_equal(v[0].restart, APP_RESTART_ON_FAILURE);
+	assert_int_equal(v[0].shim_pid, 1234);
+	assert_true(v[0].shim_start == 987654321ULL);
+	assert_int_equal(v[0].pid, 1235);
+	assert_true(v[0].start == 987654322ULL);
+	assert_int_equal(v[0].backoff_ms, 2000);
+	workerstate_apps_free(v, n);
+	free(text);
+	json_decref(s.args);
+}
+
+/* Each broken variant of the sample is refused with a cause. */
+static void
+test_ws_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"", "[]", "{\"version\":2,\"apps\":[]}", "{\"version\":1}",
+		"{\"version\":1,\"apps\":{}}", "{\"version\":1,\"apps\":[1]}",
+		"{\"version\":1,\"apps\":[],\"apps\":[]}",
+	};
+	struct workerstate_app s = test_ws_sample(), *v;
+	const char *field[] = { "id", "phase", "restart", "pid", "argv",
+		"log_keep", "path", "status" };
+	json_t *bad_value[8];
+	char *text, *cause;
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cause = NULL;
+		assert_int_equal(workerstate_parse(bad[i], strlen(bad[i]), &v, &n,
+		    &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+	}
+	bad_value[0] = json_string("../etc");
+	bad_value[1] = json_string("sleeping");
+	bad_value[2] = json_string("sometimes");
+	bad_value[3] = json_integer(-5);
+	bad_value[4] = json_null(); /* running with nothing to run again */
+	bad_value[5] = json_integer(99);
+	bad_value[6] = json_string("relative/path");
+	bad_value[7] = json_integer(70000);
+	for (size_t i = 0; i < 8; i++) {
+		json_t *j = workerstate_app_to_json(&s);
+
+		json_object_set_new(j, field[i], bad_value[i]);
+		text = test_ws_doc(json_pack("[o]", j));
+		cause = NULL;
+		assert_int_equal(workerstate_parse(text, strlen(text), &v, &n,
+		    &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+		free(text);
+	}
+	/* The same id twice. */
+	text = test_ws_doc(json_pack("[o, o]", workerstate_app_to_json(&s),
+	    workerstate_app_to_json(&s)));
+	cause = NULL;
+	assert_int_equal(workerstate_parse(text, strlen(text), &v, &n, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "twice"));
+	free(cause);
+	free(text);
+	json_decref(s.args);
+}
+
+static void
+test_ws_exit_round_trip(void **state)
+{
+	struct workerstate_exit e = { 4321, 55555, 3 << 8, 1500, 20, 2048,
+		1700000000123LL }, back;
+	char *text = workerstate_format_exit(&e), *cause = NULL;
+
+	(void)state;
+	assert_int_equal(workerstate_parse_exit(text, strlen(text), &back,
+	    &cause), 0);
+	assert_int_equal(back.pid, e.pid);
+	assert_true(back.start == e.start);
+	assert_int_equal(back.status, e.status);
+	assert_int_equal(back.user_us, e.user_us);
+	assert_int_equal(back.sys_us, e.sys_us);
+	assert_int_equal(back.maxrss_kb, e.maxrss_kb);
+	assert_int_equal(back.ended_at, e.ended_at);
+	free(text);
+	assert_int_equal(workerstate_parse_exit("{\"pid\":0}", 9, &back, &cause),
+	    -1);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(workerstate_parse_exit("nope", 4, &back, &cause), -1);
+	free(cause);
+}
+
+/* A fake /proc: pid 100 started at 5000; pid 200 does not exist. */
+static int
+test_ws_fake_start(pid_t pid, unsigned long long *start)
+{
+	if (pid == 100) {
+		*start = 5000;
+		return 0;
+	}
+	return -1;
+}
+
+static void
+test_ws_same_process(void **state)
+{
+	unsigned long long mine;
+
+	(void)state;
+	assert_true(workerstate_same_process(100, 5000, test_ws_fake_start));
+	/* The same PID, another start time: a reused PID, never ours. */
+	assert_false(workerstate_same_process(100, 4999, test_ws_fake_start));
+	assert_false(workerstate_same_process(200, 5000, test_ws_fake_start));
+	/* Never recorded, or PIDs that are never an app's. */
+	assert_false(workerstate_same_process(100, 0, test_ws_fake_start));
+	assert_false(workerstate_same_process(1, 5000, test_ws_fake_start));
+	assert_false(workerstate_same_process(0, 5000, test_ws_fake_start));
+	/* The real reader on ourselves. */
+	assert_int_equal(workerstate_read_start(getpid(), &mine), 0);
+	assert_true(workerstate_same_process(getpid(), mine,
+	    workerstate_read_start));
+	assert_false(workerstate_same_process(getpid(), mine + 1,
+	    workerstate_read_start));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ws_round_trip),
+		cmocka_unit_test(test_ws_rejects),
+		cmocka_unit_test(test_ws_exit_round_trip),
+		cmocka_unit_test(test_ws_same_process),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
