@@ -18,6 +18,7 @@
 #include "master/app.h"
 #include "master/artifact.h"
 #include "master/master.h"
+#include "master/metrics.h"
 #include "master/node.h"
 #include "master/pending.h"
 #include "master/sched.h"
@@ -83,6 +84,12 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	struct app_record *a;
 	const char *cause;
 	json_t *obj;
+
+	/* Counted once per launch, whatever became of it. */
+	metrics_count_launch(m->metrics, reply != NULL &&
+	    reply->type == MSG_LAUNCHED && json_object_get(reply->body,
+	    "cause") != NULL && json_is_null(json_object_get(reply->body,
+	    "cause")));
 
 	if (reply == NULL || reply->type != MSG_LAUNCHED) {
 		int status = reply == NULL ? 504 : 400;

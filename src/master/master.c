@@ -44,7 +44,7 @@ master_usage(FILE *f)
 	    "usage: drover master [--bind HOST:PORT] [--api HOST:PORT] "
 	    "[--state DIR]\n"
 	    "                     [--heartbeat MS] [--join-token SECRET] "
-	    "[--admin-token T] [--shell]\n"
+	    "[--admin-token T] [--metrics-token T] [--shell]\n"
 	    "  --bind HOST:PORT     where workers connect (default 0.0.0.0:7400)\n"
 	    "  --api HOST:PORT      the REST API (default 127.0.0.1:7401)\n"
 	    "  --state DIR          keys, tokens and state (default "
@@ -53,6 +53,7 @@ master_usage(FILE *f)
 	    "(default 1000)\n"
 	    "  --join-token SECRET  fix the secret part of the join token\n"
 	    "  --admin-token T      the REST API's bearer token\n"
+	    "  --metrics-token T    a token that may read /metrics only\n"
 	    "  --shell              also run the interactive shell here\n");
 }
 
@@ -515,6 +516,7 @@ master_main(int argc, char **argv)
 		{ "heartbeat", required_argument, NULL, 'H' },
 		{ "join-token", required_argument, NULL, 'j' },
 		{ "admin-token", required_argument, NULL, 't' },
+		{ "metrics-token", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -557,6 +559,16 @@ master_main(int argc, char **argv)
 			break;
 		case 't':
 			admin_token = optarg;
+			break;
+		case 'M':
+			if (strlen(optarg) < 16 || strpbrk(optarg, " \t\r\n")) {
+				fprintf(stderr, "drover master: --metrics-token "
+				    "must be 16 or more characters without "
+				    "spaces\n");
+				return 2;
+			}
+			free(m.metrics_token);
+			m.metrics_token = xstrdup(optarg);
 			break;
 		case 'h':
 			master_usage(stdout);
@@ -645,6 +657,7 @@ master_main(int argc, char **argv)
 	free(m.join_secret);
 	free(m.join_token);
 	free(m.admin_token);
+	free(m.metrics_token);
 	free(m.state_dir);
 	free(m.bind);
 	free(m.api_addr);

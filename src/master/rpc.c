@@ -13,6 +13,7 @@
 #include "master/app.h"
 #include "master/artifact.h"
 #include "master/db.h"
+#include "master/metrics.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/node.h"
@@ -307,6 +308,7 @@ rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 	n->cpu_pct = cpu < 0 ? 0 : cpu > 100 ? 100 : cpu;
 	n->mem_pct = mem < 0 ? 0 : mem > 100 ? 100 : mem;
 	n->apps = (int)apps;
+	metrics_count_heartbeat(m->metrics);
 	if (node_seen(n, util_now_ms())) {
 		log_info("node %s is ready again", n->name);
 		master_event(m, "node", n->name, NULL, json_pack("{s:s}",

@@ -43,4 +43,6 @@ def test_metrics_pass_promtool(cluster):
     assert "drover_api_request_duration_seconds_bucket{" in text
     heartbeats = [l for l in text.splitlines()
                   if l.startswith("drover_heartbeats_received_total ")]
-    assert len(heartbeats) == 1
+    assert len(heartbeats) == 1 and int(heartbeats[0].split()[1]) > 0, heartbeats
+    assert "drover_launches_total 2" in text
+    assert "drover_launch_failures_total 1" in text
