@@ -26,8 +26,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -51,10 +48,10 @@
 #include "common/util.h"
 #include "common/xmem.h"
 
+#include "benchlib.h"
+
 #define COPYB_WORKERS 4
 #define COPYB_BLOCK (1024 * 1024)
-#define COPYB_READY_TIMEOUT_MS 30000
-#define COPYB_STOP_TIMEOUT_MS 10000
 #define COPYB_CLI_TIMEOUT_MS (10 * 60 * 1000)
 /* Targets the summary checks. */
 #define COPYB_RAW_TARGET_PCT 80.0
@@ -64,23 +61,11 @@ static const char copyb_prog_code[] =
     "#include <stdio.h>\n"
     "int main(void) { puts(\"bench-copy\"); return 0; }\n";
 
-static atomic_int copyb_interrupted;
-
-struct copyb_child {
-	char name[16];
-	pid_t pid;
-	bool exited;
-	int status;
-	char *logpath;
-};
-
 struct copyb {
 	const char *drover;
 	int size_mib;
-	char *tmpdir, *state, *api, *token, *prog, *data;
-	int port, api_port;
-	struct copyb_child kids[1 + COPYB_WORKERS]; /* master, c1..c4 */
-	bool drover_failed;
+	struct benchlib_cluster cl; /* master, c1..c4 */
+	char *prog, *data;
 	char loadavg[64];
 };
 
@@ -92,13 +77,6 @@ struct copyb_run {
 	char error[256];
 };
 
-static void
-copyb_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&copyb_interrupted, 1);
-}
-
 static double
 copyb_now(void)
 {
@@ -108,114 +86,7 @@ copyb_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-copyb_sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
-}
-
 /* ---- processes ------------------------------------------------------------ */
-
-static bool
-copyb_alive(struct copyb_child *c)
-{
-	if (c->pid <= 0 || c->exited)
-		return false;
-	if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
-		c->exited = true;
-		return false;
-	}
-	return true;
-}
-
-/* Fork and exec argv (env extra: "K=V" strings) with output in logpath. */
-static int
-copyb_spawn(struct copyb_child *c, char *const argv[])
-{
-	int logfd, nullfd;
-
-	c->exited = false;
-	if ((logfd = open(c->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0644)) == -1) {
-		fprintf(stderr, "copy: %s: %s\n", c->logpath, strerror(errno));
-		return -1;
-	}
-	switch (c->pid = fork()) {
-	case -1:
-		fprintf(stderr, "copy: fork: %s\n", strerror(errno));
-		close(logfd);
-		return -1;
-	case 0:
-		/* Its own group (^C reaches only us); dies with us. */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if ((nullfd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execvp(argv[0], argv);
-		dprintf(2, "copy: cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(logfd);
-	return 0;
-}
-
-/* SIGTERM c (its group), wait, SIGKILL after a while. */
-static void
-copyb_stop(struct copyb *b, struct copyb_child *c, bool is_drover)
-{
-	double start = copyb_now();
-
-	if (!copyb_alive(c))
-		return;
-	kill(-c->pid, SIGTERM);
-	while (copyb_alive(c)) {
-		if (copyb_now() - start > COPYB_STOP_TIMEOUT_MS / 1000.0) {
-			fprintf(stderr, "copy: %s ignored SIGTERM for %d s; "
-				"killing it\n", c->name,
-				COPYB_STOP_TIMEOUT_MS / 1000);
-			kill(-c->pid, SIGKILL);
-			waitpid(c->pid, &c->status, 0);
-			c->exited = true;
-			b->drover_failed |= is_drover;
-			return;
-		}
-		copyb_sleep_ms(10);
-	}
-	if (is_drover && (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0)) {
-		fprintf(stderr, "copy: %s ended badly on SIGTERM (status 0x%x)\n",
-			c->name, c->status);
-		b->drover_failed = true;
-	}
-}
-
-static bool
-copyb_cluster_alive(struct copyb *b)
-{
-	bool ok = true;
-
-	for (int i = 0; i < 1 + COPYB_WORKERS; i++) {
-		struct copyb_child *c = &b->kids[i];
-
-		if (c->pid > 0 && !c->exited && !copyb_alive(c)) {
-			fprintf(stderr, "copy: %s stopped (status 0x%x; see "
-				"/tmp/bench-copy-%s.log)\n", c->name,
-				c->status, c->name);
-			b->drover_failed = true;
-		}
-		if (c->pid > 0 && c->exited)
-			ok = false;
-	}
-	return ok;
-}
 
 /*
  * Run argv to completion (its output in TMP/log.log), within timeout_ms;
@@ -226,28 +97,28 @@ static int
 copyb_run_cmd(struct copyb *b, const char *log, char *const argv[],
 	      int timeout_ms, double *seconds)
 {
-	struct copyb_child c = {0};
+	struct benchlib_child c = {0};
 	double start;
 	int rc = -1;
 
 	snprintf(c.name, sizeof c.name, "%s", log);
-	c.logpath = xasprintf("%s/%s.log", b->tmpdir, log);
+	c.logpath = xasprintf("%s/%s.log", b->cl.tmpdir, log);
 	start = copyb_now();
-	if (copyb_spawn(&c, argv) == -1)
+	if (benchlib_child_start(&c, argv, false) == -1)
 		goto out;
-	while (copyb_alive(&c)) {
-		if (atomic_load(&copyb_interrupted) ||
+	while (benchlib_child_alive(&c)) {
+		if (atomic_load(&benchlib_interrupted) ||
 		    copyb_now() - start > timeout_ms / 1000.0 ||
-		    !copyb_cluster_alive(b)) {
-			if (!atomic_load(&copyb_interrupted))
+		    !benchlib_cluster_alive(&b->cl, -1)) {
+			if (!atomic_load(&benchlib_interrupted))
 				fprintf(stderr, "copy: %s %s; stopping it\n",
-					argv[0], copyb_cluster_alive(b) ?
+					argv[0], benchlib_cluster_alive(&b->cl, -1) ?
 					"timed out" : "outlived the cluster");
 			kill(-c.pid, SIGKILL);
 			waitpid(c.pid, &c.status, 0);
 			goto out;
 		}
-		copyb_sleep_ms(2);
+		benchlib_sleep_ms(2);
 	}
 	if (seconds != NULL)
 		*seconds = copyb_now() - start;
@@ -262,7 +133,7 @@ out:
 static char *
 copyb_read_log(struct copyb *b, const char *log)
 {
-	char *path = xasprintf("%s/%s.log", b->tmpdir, log);
+	char *path = xasprintf("%s/%s.log", b->cl.tmpdir, log);
 	char *text = util_read_file(path, 16 * 1024 * 1024, NULL);
 
 	free(path);
@@ -279,9 +150,9 @@ copyb_drover(struct copyb *b, const char *log, const char *const args[],
 
 	argv[n++] = (char *)b->drover;
 	argv[n++] = "--api";
-	argv[n++] = b->api;
+	argv[n++] = b->cl.api_base;
 	argv[n++] = "--token";
-	argv[n++] = b->token;
+	argv[n++] = b->cl.admin;
 	for (int i = 0; args[i] != NULL && n < 19; i++)
 		argv[n++] = (char *)args[i];
 	argv[n] = NULL;
@@ -289,30 +160,6 @@ copyb_drover(struct copyb *b, const char *log, const char *const args[],
 }
 
 /* ---- setup ---------------------------------------------------------------- */
-
-static int
-copyb_free_ports(int *a, int *b)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof sin;
-	int fds[2] = {-1, -1}, rc = -1, *out[2] = {a, b};
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (int i = 0; i < 2; i++) {
-		sin.sin_port = 0;
-		if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-		    bind(fds[i], (struct sockaddr *)&sin, sizeof sin) == -1 ||
-		    getsockname(fds[i], (struct sockaddr *)&sin, &len) == -1)
-			goto out;
-		*out[i] = ntohs(sin.sin_port);
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < 2; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-	return rc;
-}
 
 /* SIZE MiB of random bytes: a xoshiro256** stream seeded by getrandom. */
 static int
@@ -359,7 +206,7 @@ out:
 static int
 copyb_build_prog(struct copyb *b)
 {
-	char *src = xasprintf("%s/prog.c", b->tmpdir);
+	char *src = xasprintf("%s/prog.c", b->cl.tmpdir);
 	char *argv[] = {"cc", "-O2", "-o", b->prog, src, NULL};
 	int rc;
 
@@ -376,167 +223,34 @@ copyb_build_prog(struct copyb *b)
 	return rc;
 }
 
-/* Wait until `drover nodes --json` shows c1..c4 ready. */
-static int
-copyb_wait_ready(struct copyb *b)
-{
-	static const char *const args[] = {"nodes", "--json", NULL};
-	double deadline = copyb_now() + COPYB_READY_TIMEOUT_MS / 1000.0;
-
-	for (;;) {
-		int ready = 0;
-
-		if (copyb_drover(b, "nodes", args, NULL) == 0) {
-			char *text = copyb_read_log(b, "nodes");
-			json_t *j = json_loads(text, 0, NULL), *v;
-			size_t i;
-
-			json_array_foreach(j, i, v) {
-				const char *st = json_string_value(
-				    json_object_get(v, "state"));
-
-				if (st != NULL && strcmp(st, "ready") == 0)
-					ready++;
-			}
-			json_decref(j);
-			free(text);
-		}
-		if (ready == COPYB_WORKERS)
-			return 0;
-		if (!copyb_cluster_alive(b) || atomic_load(&copyb_interrupted))
-			return -1;
-		if (copyb_now() > deadline) {
-			fprintf(stderr, "copy: workers not ready after %d s\n",
-				COPYB_READY_TIMEOUT_MS / 1000);
-			b->drover_failed = true;
-			return -1;
-		}
-		copyb_sleep_ms(50);
-	}
-}
-
 static int
 copyb_setup(struct copyb *b)
 {
 	static const char *const names[] = {"master", "c1", "c2", "c3", "c4"};
-	char tmpl[] = "/tmp/bench-copy.XXXXXX", bind[64], api[64];
-	char *jpath, *apath, *join = NULL;
-	double deadline;
+	struct benchlib_http *h = NULL;
 	int rc = -1;
 
-	if (access(b->drover, X_OK) == -1) {
-		fprintf(stderr, "copy: %s: %s (build drover first, or pass "
-			"--drover)\n", b->drover, strerror(errno));
+	if (benchlib_cluster_init(&b->cl, "bench-copy", b->drover, names,
+				  1 + COPYB_WORKERS) == -1)
 		return -1;
-	}
-	if (mkdtemp(tmpl) == NULL) {
-		fprintf(stderr, "copy: mkdtemp: %s\n", strerror(errno));
-		return -1;
-	}
-	b->tmpdir = xstrdup(tmpl);
-	b->state = xasprintf("%s/m", b->tmpdir);
-	b->prog = xasprintf("%s/bench-prog", b->tmpdir);
-	b->data = xasprintf("%s/bench-data.bin", b->tmpdir);
-	for (int i = 0; i < 1 + COPYB_WORKERS; i++) {
-		snprintf(b->kids[i].name, sizeof b->kids[i].name, "%s",
-			 names[i]);
-		b->kids[i].logpath = xasprintf("%s/%s.log", b->tmpdir, names[i]);
-	}
-	if (copyb_free_ports(&b->port, &b->api_port) == -1) {
-		fprintf(stderr, "copy: no free port: %s\n", strerror(errno));
-		return -1;
-	}
-	snprintf(bind, sizeof bind, "127.0.0.1:%d", b->port);
-	snprintf(api, sizeof api, "127.0.0.1:%d", b->api_port);
-	b->api = xasprintf("http://%s", api);
-	{
-		char *argv[] = {(char *)b->drover, "master", "--bind", bind,
-				"--api", api, "--state", b->state, NULL};
-
-		if (copyb_spawn(&b->kids[0], argv) == -1)
-			return -1;
-	}
-	jpath = xasprintf("%s/join.token", b->state);
-	apath = xasprintf("%s/admin.token", b->state);
-	deadline = copyb_now() + 20;
-	while (access(jpath, R_OK) == -1 || access(apath, R_OK) == -1) {
-		if (!copyb_cluster_alive(b) || atomic_load(&copyb_interrupted))
-			goto out;
-		if (copyb_now() > deadline) {
-			fprintf(stderr, "copy: no tokens in %s after 20 s\n",
-				b->state);
-			b->drover_failed = true;
-			goto out;
-		}
-		copyb_sleep_ms(20);
-	}
-	if ((join = util_read_file(jpath, 4096, NULL)) == NULL ||
-	    (b->token = util_read_file(apath, 4096, NULL)) == NULL) {
-		fprintf(stderr, "copy: reading the tokens: %s\n",
-			strerror(errno));
+	b->prog = xasprintf("%s/bench-prog", b->cl.tmpdir);
+	b->data = xasprintf("%s/bench-data.bin", b->cl.tmpdir);
+	if (benchlib_cluster_start_master(&b->cl, NULL) == -1)
 		goto out;
-	}
-	util_chomp(join);
-	util_chomp(b->token);
-	for (int i = 1; i <= COPYB_WORKERS; i++) {
-		char *dir = xasprintf("%s/%s", b->tmpdir, b->kids[i].name);
-		char *argv[] = {(char *)b->drover, "worker", "--join", bind,
-				"--token", join, "--name", b->kids[i].name,
-				"--dir", dir, NULL};
-		int r = copyb_spawn(&b->kids[i], argv);
-
-		free(dir);
-		if (r == -1)
+	for (int i = 1; i <= COPYB_WORKERS; i++)
+		if (benchlib_cluster_start_worker(&b->cl, i, NULL) == -1)
 			goto out;
-	}
-	rc = copyb_wait_ready(b);
+	if ((h = benchlib_http_new(&b->cl)) != NULL)
+		rc = benchlib_wait_ready(&b->cl, h, (1 << COPYB_WORKERS) - 1);
 out:
-	free(join);
-	free(jpath);
-	free(apath);
+	benchlib_http_free(h);
 	return rc;
-}
-
-static int
-copyb_rm_entry(const char *path, const struct stat *sb, int flag,
-	       struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
 }
 
 static void
 copyb_cleanup(struct copyb *b)
 {
-	copyb_cluster_alive(b);
-	for (int i = COPYB_WORKERS; i >= 0; i--)
-		copyb_stop(b, &b->kids[i], true);
-	for (int i = 0; i < 1 + COPYB_WORKERS; i++) {
-		struct copyb_child *c = &b->kids[i];
-		char *copy = xasprintf("/tmp/bench-copy-%s.log", c->name);
-		size_t len;
-		char *text = c->pid > 0 && c->logpath != NULL ?
-		    util_read_file(c->logpath, 64 * 1024 * 1024, &len) : NULL;
-
-		if (text == NULL)
-			unlink(copy);
-		else if (util_write_file_atomic(copy, text, len, 0644) == -1)
-			fprintf(stderr, "copy: %s: %s\n", copy, strerror(errno));
-		if (text != NULL && b->drover_failed)
-			fprintf(stderr, "--- %s's log: %s\n", c->name, copy);
-		free(text);
-		free(copy);
-		free(c->logpath);
-	}
-	if (b->tmpdir != NULL)
-		nftw(b->tmpdir, copyb_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(b->tmpdir);
-	free(b->state);
-	free(b->api);
-	free(b->token);
+	benchlib_cluster_free(&b->cl);
 	free(b->prog);
 	free(b->data);
 }
@@ -675,7 +389,7 @@ copyb_copy(struct copyb *b, const char *node, const char *name,
 		snprintf(r->error, sizeof r->error, "drover copy %s exited %d: "
 			 "%.200s", node, status, text);
 		free(text);
-		b->drover_failed = true;
+		b->cl.drover_failed = true;
 		return -1;
 	}
 	j = json_loads(text, 0, NULL);
@@ -699,12 +413,6 @@ copyb_copy(struct copyb *b, const char *node, const char *name,
 	return 0;
 }
 
-static const char *
-copyb_verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
-}
-
 static void
 copyb_usage(FILE *f)
 {
@@ -716,46 +424,14 @@ copyb_usage(FILE *f)
 static int
 copyb_parse_args(int argc, char **argv, struct copyb *b)
 {
-	static const struct option longopts[] = {
-	    {"size", required_argument, NULL, 's'},
-	    {"drover", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct benchlib_opt opts[] = {
+	    {"size", &b->size_mib, 1, 65536},
+	    {NULL, NULL, 0, 0},
 	};
-	char *end;
-	long v;
-	int ch;
 
 	b->size_mib = 512;
 	b->drover = "./build/drover";
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 1 || v > 65536) {
-				fprintf(stderr, "copy: --size wants 1 to 65536 "
-					"(MiB), not '%s'\n", optarg);
-				return -1;
-			}
-			b->size_mib = (int)v;
-			break;
-		case 'd':
-			b->drover = optarg;
-			break;
-		case 'h':
-			copyb_usage(stdout);
-			exit(0);
-		default:
-			copyb_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc) {
-		copyb_usage(stderr);
-		return -1;
-	}
-	return 0;
+	return benchlib_parse_args(argc, argv, opts, &b->drover, copyb_usage);
 }
 
 int
@@ -763,31 +439,17 @@ main(int argc, char **argv)
 {
 	struct copyb b = {0};
 	struct copyb_run one, all;
-	struct sigaction sa = {.sa_handler = copyb_on_signal};
 	const char *const del[] = {"delete", "c1", "bench-one", NULL};
 	double raw, hash, mib, prog_mib, raw_rate, one_rate, pct, ratio;
 	struct stat sb;
-	FILE *f;
 	int rc = 1;
 
+	benchlib_init("copy");
 	if (copyb_parse_args(argc, argv, &b) == -1)
 		return 2;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
 		return 1;
-	snprintf(b.loadavg, sizeof b.loadavg, "?");
-	if ((f = fopen("/proc/loadavg", "r")) != NULL) {
-		double a[3];
-
-		if (fscanf(f, "%lf %lf %lf", &a[0], &a[1], &a[2]) == 3)
-			snprintf(b.loadavg, sizeof b.loadavg, "%.2f %.2f %.2f",
-				 a[0], a[1], a[2]);
-		fclose(f);
-	}
+	benchlib_loadavg(b.loadavg, sizeof b.loadavg);
 
 	fprintf(stderr, "copy: starting a master and workers c1..c4\n");
 	if (copyb_setup(&b) == -1)
@@ -804,7 +466,7 @@ main(int argc, char **argv)
 	if ((raw = copyb_raw_tcp((long long)b.size_mib << 20)) <= 0)
 		goto out;
 	hash = copyb_hash_time(&b);
-	if (atomic_load(&copyb_interrupted))
+	if (atomic_load(&benchlib_interrupted))
 		goto out;
 
 	fprintf(stderr, "copy: (b) drover copy c1\n");
@@ -818,7 +480,7 @@ main(int argc, char **argv)
 
 		fprintf(stderr, "copy: drover delete c1 bench-one: %s", text);
 		free(text);
-		b.drover_failed = true;
+		b.cl.drover_failed = true;
 		goto out;
 	}
 	fprintf(stderr, "copy: (c) drover copy all (4 workers)\n");
@@ -831,8 +493,7 @@ main(int argc, char **argv)
 	one_rate = (mib + prog_mib) / one.seconds;
 	pct = 100.0 * one_rate / raw_rate;
 	ratio = all.seconds / one.seconds;
-	printf("\n== copy: drover %s, %ld CPUs, load average at start %s ==\n",
-	       b.drover, sysconf(_SC_NPROCESSORS_ONLN), b.loadavg);
+	benchlib_print_banner("copy", b.drover, b.loadavg);
 	printf("artifact: a %.1f KiB program --with %d MiB of random bytes\n",
 	       prog_mib * 1024.0, b.size_mib);
 	printf("(a) raw loopback TCP, one connection, write()/read() of %d "
@@ -843,25 +504,26 @@ main(int argc, char **argv)
 	       "present)\n", one.seconds, one_rate, one.sent, one.present);
 	printf("    drover/raw %.1f %%   target >= %.0f %%   %s\n", pct,
 	       COPYB_RAW_TARGET_PCT,
-	       copyb_verdict(one.sent == 2 && pct >= COPYB_RAW_TARGET_PCT));
+	       benchlib_verdict(one.sent == 2 && pct >= COPYB_RAW_TARGET_PCT));
 	printf("(c) drover copy all (%d nodes):  %.2f s  %8.1f MiB/s "
 	       "delivered  (%d files sent, %d present)\n", all.nodes,
 	       all.seconds, (double)all.bytes_sent / (1024.0 * 1024.0) /
 	       all.seconds, all.sent, all.present);
 	printf("    %.2f x the 1-worker time   target <= %.1f x   %s\n", ratio,
 	       COPYB_FANOUT_TARGET,
-	       copyb_verdict(all.nodes == COPYB_WORKERS && all.present == 0 &&
+	       benchlib_verdict(all.nodes == COPYB_WORKERS && all.present == 0 &&
 			     ratio <= COPYB_FANOUT_TARGET));
 	if (all.present > 0)
 		printf("    (%d files were already present: not a fresh copy)\n",
 		       all.present);
 	fflush(stdout);
-	rc = copyb_cluster_alive(&b) ? 0 : 1;
+	rc = benchlib_cluster_alive(&b.cl, -1) ? 0 : 1;
 out:
-	if (atomic_load(&copyb_interrupted))
+	if (atomic_load(&benchlib_interrupted))
 		fprintf(stderr, "copy: interrupted\n");
 	copyb_cleanup(&b);
-	if (atomic_load(&copyb_interrupted))
+	curl_global_cleanup();
+	if (atomic_load(&benchlib_interrupted))
 		return 130;
-	return rc != 0 || b.drover_failed ? 1 : 0;
+	return rc != 0 || b.cl.drover_failed ? 1 : 0;
 }

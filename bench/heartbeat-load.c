@@ -19,13 +19,9 @@
  * error, 130 when interrupted.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <dirent.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -53,6 +49,8 @@
 #include "common/util.h"
 #include "common/xmem.h"
 
+#include "benchlib.h"
+
 #define HBLOAD_WORKERS_MAX 10000
 /* Workers per simulator process: two descriptors each, well under 20,000. */
 #define HBLOAD_SHARD_MAX 5000
@@ -66,9 +64,6 @@
 /* Targets the summary checks (the master's design budget at 10,000 nodes). */
 #define HBLOAD_CPU_TARGET_PCT 25.0
 #define HBLOAD_RSS_TARGET_MIB 200.0
-#define HBLOAD_LOG_COPY "/tmp/heartbeat-load-master.log"
-/* A reply bigger than this from the API is refused (10,000 nodes fit). */
-#define HBLOAD_HTTP_MAX (64 * 1024 * 1024)
 
 struct hbload_opts {
 	int workers;
@@ -168,13 +163,6 @@ struct hbload_proc {
 	struct hbload_ctl sent;
 };
 
-/* One reading of the master's /proc files. */
-struct hbload_sample {
-	int64_t t_us;
-	unsigned long long ticks; /* utime + stime */
-	long rss_kb, hwm_kb;
-};
-
 /* CPU ticks of each of the master's threads, to say which one is busy. */
 #define HBLOAD_THREADS_MAX 32
 struct hbload_threads {
@@ -184,56 +172,18 @@ struct hbload_threads {
 	unsigned long long ticks[HBLOAD_THREADS_MAX];
 };
 
-struct hbload_buf {
-	char *data;
-	size_t len;
-};
-
 struct hbload {
 	struct hbload_opts o;
 	char *tmpdir;
 	char *logpath;
-	pid_t master;
-	bool master_exited;
-	int master_status;
-	int port, api_port;
+	struct benchlib_cluster cl; /* just the master */
 	char key[41];
 	char *secret;
-	char *admin;
 	struct hbload_proc *procs;
 	int nprocs, shard_size;
-	CURL *curl;
-	struct curl_slist *hdrs;
-	char *api_base;
-	struct hbload_buf body;
+	struct benchlib_http *api;
 	long clk_tck;
 };
-
-static volatile sig_atomic_t hbload_interrupted;
-
-static void
-hbload_on_signal(int sig)
-{
-	(void)sig;
-	hbload_interrupted = 1;
-}
-
-static int64_t
-hbload_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-hbload_sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
-}
 
 /* Send a control message; a simulator that is gone shows up as EOF later. */
 static void
@@ -302,7 +252,7 @@ hbload_sim_send_hello(struct hbload_shard *sh, int idx)
 			       name, "secret", sh->secret, "addresses",
 			       "127.0.0.1", "cpus", 1, "mem_total_kb", 1048576,
 			       "hostname", name, "version", "bench"));
-	w->hello_us = hbload_now_us();
+	w->hello_us = util_now_us();
 	if ((rc = msg_send(w->sock, m, false)) == -1)
 		sh->st.send_fail++;
 	msg_free(m);
@@ -349,7 +299,7 @@ static void
 hbload_sim_handle(struct hbload_shard *sh, int idx, struct msg *m)
 {
 	struct hbload_sim *w = &sh->sims[idx];
-	int64_t now = hbload_now_us();
+	int64_t now = util_now_us();
 	const char *error;
 	long long hb;
 	char *cause = NULL;
@@ -484,7 +434,7 @@ hbload_sim_probe(struct hbload_shard *sh, int gidx)
 	if (idx >= 0 && idx < sh->n &&
 	    sh->sims[idx].state == HBLOAD_SIM_READY) {
 		w = &sh->sims[idx];
-		c.t_us = hbload_now_us();
+		c.t_us = util_now_us();
 		c.ok = hbload_sim_send_heartbeat(sh, idx) == 0;
 		/*
 		 * Move the next beat a full interval on, so the coordinator
@@ -584,10 +534,10 @@ hbload_sim_run(struct hbload_shard *sh)
 		goto out;
 	}
 
-	start = hbload_now_us();
+	start = util_now_us();
 	next_stats = start;
 	for (;;) {
-		now = hbload_now_us();
+		now = util_now_us();
 		/* Ramp: connection k opens at start + k/rate. */
 		while (opened < sh->n &&
 		       now >= start + (int64_t)(opened * 1e6 / sh->rate)) {
@@ -607,7 +557,7 @@ hbload_sim_run(struct hbload_shard *sh)
 			wake = next_open;
 		if (next_stats < wake)
 			wake = next_stats;
-		now = hbload_now_us();
+		now = util_now_us();
 		timeout = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
 		nev = epoll_wait(sh->epfd, evs, 256, timeout);
 		if (nev == -1 && errno != EINTR) {
@@ -637,240 +587,30 @@ out:
 
 /* ---- coordinator: the master process ------------------------------------ */
 
-/* A free TCP port on 127.0.0.1 (bound then released: racy but fine here). */
-static int
-hbload_free_ports(int *a, int *b)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof sin;
-	int fds[2] = {-1, -1}, rc = -1;
-	int *out[2] = {a, b};
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (int i = 0; i < 2; i++) {
-		sin.sin_port = 0;
-		if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-		    bind(fds[i], (struct sockaddr *)&sin, sizeof sin) == -1 ||
-		    getsockname(fds[i], (struct sockaddr *)&sin, &len) == -1)
-			goto out;
-		*out[i] = ntohs(sin.sin_port);
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < 2; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-	return rc;
-}
-
 /* Whether the master is still running; records its status when not. */
 static bool
 hbload_master_alive(struct hbload *h)
 {
-	if (h->master <= 0 || h->master_exited)
-		return false;
-	if (waitpid(h->master, &h->master_status, WNOHANG) == h->master) {
-		h->master_exited = true;
-		return false;
-	}
-	return true;
+	return benchlib_child_alive(&h->cl.kids[0]);
 }
 
-static void
-hbload_describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d",
-			 WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "killed by signal %d (%s)%s",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)),
-			 WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(buf, len, "status 0x%x", status);
-}
-
-/* Print the end of the master's log, to show why it stopped. */
-static void
-hbload_show_log_tail(struct hbload *h)
-{
-	char *text;
-	size_t len;
-	const char *p;
-	int lines = 0;
-
-	if ((text = util_read_file(h->logpath, 64 * 1024 * 1024, &len)) == NULL)
-		return;
-	p = text + len;
-	while (p > text && lines <= 20)
-		if (*--p == '\n')
-			lines++;
-	fprintf(stderr, "--- last lines of the master's log (%s) ---\n%s%s",
-		HBLOAD_LOG_COPY, p == text ? "" : "...",
-		len == 0 ? "(empty)\n" : p);
-	if (len > 0 && text[len - 1] != '\n')
-		fputc('\n', stderr);
-	fprintf(stderr, "---\n");
-	free(text);
-}
-
+/* Start the master, wait for its tokens, take the key and secret. */
 static int
 hbload_start_master(struct hbload *h)
 {
-	char bind[64], api[64], hb[16];
-	int logfd, nullfd;
+	char hb[16], *cause = NULL;
+	const char *const extra[] = {"--heartbeat", hb, "--join-token",
+				     HBLOAD_SECRET, NULL};
 
-	snprintf(bind, sizeof bind, "127.0.0.1:%d", h->port);
-	snprintf(api, sizeof api, "127.0.0.1:%d", h->api_port);
 	snprintf(hb, sizeof hb, "%d", h->o.heartbeat_ms);
-	if ((logfd = open(h->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0644)) == -1) {
-		fprintf(stderr, "heartbeat-load: %s: %s\n", h->logpath,
-			strerror(errno));
+	if (benchlib_cluster_start_master(&h->cl, extra) == -1)
+		return -1;
+	if (token_parse(h->cl.join, h->key, &h->secret, &cause) == -1) {
+		fprintf(stderr, "heartbeat-load: %s/join.token: %s\n",
+			h->cl.state, cause);
+		free(cause);
 		return -1;
 	}
-	switch (h->master = fork()) {
-	case -1:
-		fprintf(stderr, "heartbeat-load: fork: %s\n", strerror(errno));
-		close(logfd);
-		return -1;
-	case 0:
-		/*
-		 * Its own process group, so a ^C reaches only us and we stop
-		 * it in order; and it dies with us should we be killed.
-		 */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if ((nullfd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execl(h->o.drover, h->o.drover, "master", "--bind", bind,
-		      "--api", api, "--state", h->tmpdir, "--heartbeat", hb,
-		      "--join-token", HBLOAD_SECRET, (char *)NULL);
-		dprintf(2, "heartbeat-load: cannot run %s: %s\n", h->o.drover,
-			strerror(errno));
-		_exit(127);
-	}
-	close(logfd);
-	return 0;
-}
-
-/* Wait for the master to write its tokens; read the key, secret and admin. */
-static int
-hbload_read_tokens(struct hbload *h)
-{
-	char *join = NULL, *jpath, *apath, *cause = NULL, status[128];
-	int64_t deadline = util_now_ms() + 20000;
-	int rc = -1;
-
-	jpath = xasprintf("%s/join.token", h->tmpdir);
-	apath = xasprintf("%s/admin.token", h->tmpdir);
-	while (access(jpath, R_OK) == -1 || access(apath, R_OK) == -1) {
-		if (!hbload_master_alive(h)) {
-			hbload_describe_status(h->master_status, status,
-					       sizeof status);
-			fprintf(stderr,
-				"heartbeat-load: the master %s before "
-				"writing its tokens\n",
-				status);
-			goto out;
-		}
-		if (hbload_interrupted)
-			goto out;
-		if (util_now_ms() > deadline) {
-			fprintf(stderr,
-				"heartbeat-load: no %s and %s after "
-				"20 s\n",
-				jpath, apath);
-			goto out;
-		}
-		hbload_sleep_ms(50);
-	}
-	/* Written atomically by the master, so present means complete. */
-	if ((join = util_read_file(jpath, 4096, NULL)) == NULL ||
-	    (h->admin = util_read_file(apath, 4096, NULL)) == NULL) {
-		fprintf(stderr, "heartbeat-load: reading the tokens: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	util_chomp(join);
-	util_chomp(h->admin);
-	if (token_parse(join, h->key, &h->secret, &cause) == -1) {
-		fprintf(stderr, "heartbeat-load: %s: %s\n", jpath, cause);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(cause);
-	free(join);
-	free(jpath);
-	free(apath);
-	return rc;
-}
-
-/* SIGTERM the master and wait for it (SIGKILL after 10 s). */
-static void
-hbload_stop_master(struct hbload *h)
-{
-	int64_t start = util_now_ms();
-	char status[128];
-
-	if (!hbload_master_alive(h))
-		return;
-	kill(h->master, SIGTERM);
-	while (hbload_master_alive(h)) {
-		if (util_now_ms() - start > 10000) {
-			fprintf(stderr,
-				"heartbeat-load: the master did not "
-				"exit within 10 s of SIGTERM; killing it\n");
-			kill(h->master, SIGKILL);
-			waitpid(h->master, &h->master_status, 0);
-			h->master_exited = true;
-			return;
-		}
-		hbload_sleep_ms(20);
-	}
-	if (!WIFEXITED(h->master_status) ||
-	    WEXITSTATUS(h->master_status) != 0) {
-		hbload_describe_status(h->master_status, status, sizeof status);
-		fprintf(stderr, "heartbeat-load: on SIGTERM the master %s\n",
-			status);
-	}
-}
-
-/* Read the master's CPU ticks and memory from /proc. Returns 0 or -1. */
-static int
-hbload_sample(struct hbload *h, struct hbload_sample *s)
-{
-	char path[64], *text, *p;
-	unsigned long long ut, st;
-
-	s->t_us = hbload_now_us();
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)h->master);
-	if ((text = util_read_file(path, 4096, NULL)) == NULL)
-		return -1;
-	/* The command name may hold spaces and ')': skip to the last ')'. */
-	if ((p = strrchr(text, ')')) == NULL ||
-	    sscanf(p + 1,
-		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		   &ut, &st) != 2) {
-		free(text);
-		return -1;
-	}
-	free(text);
-	s->ticks = ut + st;
-	snprintf(path, sizeof path, "/proc/%d/status", (int)h->master);
-	if ((text = util_read_file(path, 65536, NULL)) == NULL)
-		return -1;
-	s->rss_kb = s->hwm_kb = -1;
-	if ((p = strstr(text, "\nVmRSS:")) != NULL)
-		s->rss_kb = strtol(p + 7, NULL, 10);
-	if ((p = strstr(text, "\nVmHWM:")) != NULL)
-		s->hwm_kb = strtol(p + 7, NULL, 10);
-	free(text);
 	return 0;
 }
 
@@ -884,14 +624,14 @@ hbload_sample_threads(struct hbload *h, struct hbload_threads *t)
 	DIR *d;
 
 	t->n = 0;
-	snprintf(path, sizeof path, "/proc/%d/task", (int)h->master);
+	snprintf(path, sizeof path, "/proc/%d/task", (int)h->cl.kids[0].pid);
 	if ((d = opendir(path)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL && t->n < HBLOAD_THREADS_MAX) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat",
-			 (int)h->master, de->d_name);
+			 (int)h->cl.kids[0].pid, de->d_name);
 		if ((text = util_read_file(path, 4096, NULL)) == NULL)
 			continue;
 		if ((open = strchr(text, '(')) != NULL &&
@@ -909,16 +649,6 @@ hbload_sample_threads(struct hbload *h, struct hbload_threads *t)
 		free(text);
 	}
 	closedir(d);
-}
-
-static double
-hbload_cpu_pct(struct hbload *h, const struct hbload_sample *a,
-	       const struct hbload_sample *b)
-{
-	if (b->t_us <= a->t_us)
-		return 0;
-	return (double)(b->ticks - a->ticks) / (double)h->clk_tck * 100.0 *
-	       1e6 / (double)(b->t_us - a->t_us);
 }
 
 /*
@@ -955,80 +685,6 @@ hbload_listen_overflows(void)
 	return found;
 }
 
-/* ---- coordinator: the REST API ------------------------------------------ */
-
-static size_t
-hbload_curl_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct hbload_buf *b = arg;
-	size_t n = size * nmemb;
-
-	if (b->len + n > HBLOAD_HTTP_MAX)
-		return 0;
-	b->data = xrealloc(b->data, b->len + n + 1);
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
-static int
-hbload_api_init(struct hbload *h)
-{
-	char *auth;
-
-	if ((h->curl = curl_easy_init()) == NULL) {
-		fprintf(stderr, "heartbeat-load: curl_easy_init failed\n");
-		return -1;
-	}
-	auth = xasprintf("Authorization: Bearer %s", h->admin);
-	h->hdrs = curl_slist_append(NULL, auth);
-	free(auth);
-	h->api_base = xasprintf("http://127.0.0.1:%d", h->api_port);
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->hdrs);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, hbload_curl_write);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &h->body);
-	return 0;
-}
-
-/*
- * GET path and parse the JSON reply. Returns the body (caller decrefs) on
- * 200, or NULL with *status set (the HTTP code, 0 when none) and a message
- * in err.
- */
-static json_t *
-hbload_api_get(struct hbload *h, const char *path, long *status, char *err,
-	       size_t errlen)
-{
-	char *url = xasprintf("%s%s", h->api_base, path);
-	json_error_t jerr;
-	json_t *j = NULL;
-	CURLcode cc;
-
-	*status = 0;
-	h->body.len = 0;
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	cc = curl_easy_perform(h->curl);
-	free(url);
-	if (cc != CURLE_OK) {
-		snprintf(err, errlen, "%s", curl_easy_strerror(cc));
-		return NULL;
-	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status);
-	if (*status != 200) {
-		snprintf(err, errlen, "HTTP %ld: %.200s", *status,
-			 h->body.len > 0 ? h->body.data : "");
-		return NULL;
-	}
-	if ((j = json_loadb(h->body.len > 0 ? h->body.data : "", h->body.len, 0,
-			    &jerr)) == NULL)
-		snprintf(err, errlen, "bad JSON: %s", jerr.text);
-	return j;
-}
-
 /* The node object of GET /v1/nodes/NAME, bare or under "node". */
 static json_t *
 hbload_node_object(json_t *j)
@@ -1050,7 +706,7 @@ hbload_nodes_array(json_t *j)
 static int
 hbload_start_sims(struct hbload *h)
 {
-	int64_t epoch = hbload_now_us();
+	int64_t epoch = util_now_us();
 	int sv[2];
 
 	h->procs = xcalloc((size_t)h->nprocs, sizeof *h->procs);
@@ -1097,7 +753,7 @@ hbload_start_sims(struct hbload *h)
 			for (int k = 0; k < i; k++)
 				close(h->procs[k].fd);
 			snprintf(sh.endpoint, sizeof sh.endpoint,
-				 "tcp://127.0.0.1:%d", h->port);
+				 "tcp://127.0.0.1:%d", h->cl.port);
 			_exit(hbload_sim_run(&sh));
 		}
 		close(sv[1]);
@@ -1157,7 +813,7 @@ hbload_pump(struct hbload *h, int ms)
 		for (int i = 0; i < n; i++)
 			if (pfds[i].revents != 0)
 				hbload_proc_read(h, &h->procs[i]);
-	if (hbload_interrupted || !hbload_master_alive(h))
+	if (atomic_load(&benchlib_interrupted) || !hbload_master_alive(h))
 		return -1;
 	for (int i = 0; i < h->nprocs; i++)
 		if (h->procs[i].dead)
@@ -1253,7 +909,7 @@ hbload_stop_sims(struct hbload *h)
 				waitpid(p->pid, &status, 0);
 				break;
 			}
-			hbload_sleep_ms(10);
+			benchlib_sleep_ms(10);
 		}
 		if (p->fd != -1)
 			close(p->fd);
@@ -1293,7 +949,6 @@ hbload_probe(struct hbload *h, int gidx, struct hbload_probes *pr)
 	json_t *j, *node;
 	bool answered;
 	double seen;
-	long status;
 	char *cause;
 
 	p->have_sent = false;
@@ -1319,9 +974,9 @@ hbload_probe(struct hbload *h, int gidx, struct hbload_probes *pr)
 	deadline = t_send + hb_us - 20000;
 	snprintf(path, sizeof path, "/v1/nodes/sim-%d", gidx);
 	for (;;) {
-		t0 = hbload_now_us();
-		j = hbload_api_get(h, path, &status, err, sizeof err);
-		t1 = hbload_now_us();
+		t0 = util_now_us();
+		j = benchlib_http_get(h->api, path, err, sizeof err);
+		t1 = util_now_us();
 		answered = j != NULL;
 		if (j == NULL) {
 			snprintf(pr->last_error, sizeof pr->last_error,
@@ -1355,25 +1010,17 @@ hbload_probe(struct hbload *h, int gidx, struct hbload_probes *pr)
 			}
 			json_decref(j);
 		}
-		if (hbload_now_us() > deadline) {
+		if (util_now_us() > deadline) {
 			if (!answered)
 				pr->failed++;
 			else
 				pr->unseen++;
 			return 0;
 		}
-		if (hbload_interrupted || !hbload_master_alive(h))
+		if (atomic_load(&benchlib_interrupted) || !hbload_master_alive(h))
 			return -1;
-		hbload_sleep_ms(1);
+		benchlib_sleep_ms(1);
 	}
-}
-
-static int
-hbload_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Count the nodes the API lists and those not "ready". */
@@ -1384,12 +1031,11 @@ hbload_count_not_ready(struct hbload *h, long *listed, long *not_ready,
 	char err[256];
 	json_t *j, *arr, *node;
 	const char *state, *name;
-	long status;
 	size_t i;
 
 	*listed = *not_ready = 0;
 	example[0] = '\0';
-	if ((j = hbload_api_get(h, "/v1/nodes", &status, err, sizeof err)) ==
+	if ((j = benchlib_http_get(h->api, "/v1/nodes", err, sizeof err)) ==
 	    NULL) {
 		fprintf(stderr, "heartbeat-load: GET /v1/nodes: %s\n", err);
 		return -1;
@@ -1417,56 +1063,6 @@ hbload_count_not_ready(struct hbload *h, long *listed, long *not_ready,
 	return 0;
 }
 
-/* ---- coordinator: set-up and clean-up ----------------------------------- */
-
-static int
-hbload_rm_entry(const char *path, const struct stat *sb, int flag,
-		struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Keep a copy of the master's log where the brief promises it. */
-static void
-hbload_keep_log(struct hbload *h)
-{
-	size_t len;
-	char *text;
-
-	if (h->logpath == NULL ||
-	    (text = util_read_file(h->logpath, 256 * 1024 * 1024, &len)) ==
-		NULL)
-		return;
-	if (util_write_file_atomic(HBLOAD_LOG_COPY, text, len, 0644) == -1)
-		fprintf(stderr, "heartbeat-load: %s: %s\n", HBLOAD_LOG_COPY,
-			strerror(errno));
-	free(text);
-}
-
-static void
-hbload_cleanup(struct hbload *h)
-{
-	hbload_stop_sims(h);
-	hbload_stop_master(h);
-	hbload_keep_log(h);
-	if (h->tmpdir != NULL)
-		nftw(h->tmpdir, hbload_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	if (h->curl != NULL)
-		curl_easy_cleanup(h->curl);
-	curl_slist_free_all(h->hdrs);
-	free(h->procs);
-	free(h->tmpdir);
-	free(h->logpath);
-	free(h->secret);
-	free(h->admin);
-	free(h->api_base);
-	free(h->body.data);
-}
-
 static void
 hbload_usage(FILE *f)
 {
@@ -1486,82 +1082,22 @@ hbload_usage(FILE *f)
 }
 
 static int
-hbload_parse_int(const char *opt, const char *arg, int min, int max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-		fprintf(stderr,
-			"heartbeat-load: %s wants a number from %d to "
-			"%d, not '%s'\n",
-			opt, min, max, arg);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int
 hbload_parse_args(int argc, char **argv, struct hbload_opts *o)
 {
-	static const struct option longopts[] = {
-	    {"workers", required_argument, NULL, 'w'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"heartbeat", required_argument, NULL, 'b'},
-	    {"drover", required_argument, NULL, 'd'},
-	    {"ramp-per-sec", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct benchlib_opt opts[] = {
+	    {"workers", &o->workers, 1, HBLOAD_WORKERS_MAX},
+	    {"seconds", &o->seconds, 1, 86400},
+	    {"heartbeat", &o->heartbeat_ms, 100, 3600000},
+	    {"ramp-per-sec", &o->ramp_per_sec, 1, 1000000},
+	    {NULL, NULL, 0, 0},
 	};
-	int ch;
 
 	o->workers = 1000;
 	o->seconds = 30;
 	o->heartbeat_ms = 1000;
 	o->ramp_per_sec = 2000;
 	o->drover = "./build/drover";
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'w':
-			if (hbload_parse_int("--workers", optarg, 1,
-					     HBLOAD_WORKERS_MAX,
-					     &o->workers) == -1)
-				return -1;
-			break;
-		case 's':
-			if (hbload_parse_int("--seconds", optarg, 1, 86400,
-					     &o->seconds) == -1)
-				return -1;
-			break;
-		case 'b':
-			if (hbload_parse_int("--heartbeat", optarg, 100,
-					     3600000, &o->heartbeat_ms) == -1)
-				return -1;
-			break;
-		case 'd':
-			o->drover = optarg;
-			break;
-		case 'r':
-			if (hbload_parse_int("--ramp-per-sec", optarg, 1,
-					     1000000, &o->ramp_per_sec) == -1)
-				return -1;
-			break;
-		case 'h':
-			hbload_usage(stdout);
-			exit(0);
-		default:
-			hbload_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc) {
-		hbload_usage(stderr);
-		return -1;
-	}
-	return 0;
+	return benchlib_parse_args(argc, argv, opts, &o->drover, hbload_usage);
 }
 
 /*
@@ -1623,49 +1159,31 @@ hbload_plan_fds(struct hbload *h)
 static int
 hbload_setup(struct hbload *h)
 {
-	char tmpl[] = "/tmp/heartbeat-load.XXXXXX";
+	static const char *const names[] = {"master"};
 	char err[256];
 	int64_t deadline;
 	json_t *j;
-	long status;
 
-	if (access(h->o.drover, X_OK) == -1) {
-		fprintf(stderr,
-			"heartbeat-load: %s: %s (build the master "
-			"first, or pass --drover)\n",
-			h->o.drover, strerror(errno));
+	if (hbload_plan_fds(h) == -1 ||
+	    benchlib_cluster_init(&h->cl, "heartbeat-load", h->o.drover, names,
+				  1) == -1 ||
+	    hbload_start_master(h) == -1 ||
+	    (h->api = benchlib_http_new(&h->cl)) == NULL)
 		return -1;
-	}
-	if (hbload_plan_fds(h) == -1)
-		return -1;
-	if (mkdtemp(tmpl) == NULL) {
-		fprintf(stderr, "heartbeat-load: mkdtemp: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	h->tmpdir = xstrdup(tmpl);
-	h->logpath = xasprintf("%s/master.log", h->tmpdir);
-	if (hbload_free_ports(&h->port, &h->api_port) == -1) {
-		fprintf(stderr, "heartbeat-load: no free port: %s\n",
-			strerror(errno));
-		return -1;
-	}
-	if (hbload_start_master(h) == -1 || hbload_read_tokens(h) == -1 ||
-	    hbload_api_init(h) == -1)
-		return -1;
+	curl_easy_setopt(h->api->curl, CURLOPT_TIMEOUT_MS, 5000L);
 	/* The API may come up just after the tokens are written. */
 	deadline = util_now_ms() + 10000;
-	while ((j = hbload_api_get(h, "/v1/nodes", &status, err, sizeof err)) ==
+	while ((j = benchlib_http_get(h->api, "/v1/nodes", err, sizeof err)) ==
 	       NULL) {
 		if (util_now_ms() > deadline || !hbload_master_alive(h) ||
-		    hbload_interrupted) {
+		    atomic_load(&benchlib_interrupted)) {
 			fprintf(stderr,
 				"heartbeat-load: the master's API at "
 				"%s does not answer: %s\n",
-				h->api_base, err);
+				h->cl.api_base, err);
 			return -1;
 		}
-		hbload_sleep_ms(100);
+		benchlib_sleep_ms(100);
 	}
 	json_decref(j);
 	return hbload_start_sims(h);
@@ -1705,11 +1223,11 @@ struct hbload_result {
 
 /* Fold one interval of the window into the maxima. */
 static void
-hbload_window_sample(struct hbload *h, struct hbload_result *r,
-		     const struct hbload_sample *prev,
-		     const struct hbload_sample *cur)
+hbload_window_sample(struct hbload_result *r,
+		     const struct benchlib_sample *prev,
+		     const struct benchlib_sample *cur)
 {
-	double cpu = hbload_cpu_pct(h, prev, cur);
+	double cpu = benchlib_cpu_pct(prev, cur);
 
 	if (cpu > r->cpu_max)
 		r->cpu_max = cpu;
@@ -1721,13 +1239,13 @@ hbload_window_sample(struct hbload *h, struct hbload_result *r,
 static int
 hbload_run(struct hbload *h, struct hbload_result *r)
 {
-	struct hbload_sample ramp0, s0, prev, cur;
+	struct benchlib_sample ramp0, s0, prev, cur;
 	struct hbload_stats s;
 	int64_t start, deadline, next_progress, next_sample, next_probe, end;
 
 	/* Ramp: until every worker is registered or refused. */
 	start = util_now_ms();
-	hbload_sample(h, &ramp0);
+	benchlib_sample(h->cl.kids[0].pid, &ramp0);
 	r->overflows = hbload_listen_overflows();
 	deadline =
 	    start + 60000 + (int64_t)h->o.workers * 2000 / h->o.ramp_per_sec;
@@ -1754,8 +1272,8 @@ hbload_run(struct hbload *h, struct hbload_result *r)
 		r->overflows = hbload_listen_overflows() - r->overflows;
 	else
 		r->overflows = -1;
-	hbload_sample(h, &cur);
-	r->ramp_cpu = hbload_cpu_pct(h, &ramp0, &cur);
+	benchlib_sample(h->cl.kids[0].pid, &cur);
+	r->ramp_cpu = benchlib_cpu_pct(&ramp0, &cur);
 	hbload_stats_sum(h, &r->at_ramp);
 	hbload_print_progress(h, "ramp done");
 	if (r->at_ramp.ready == 0) {
@@ -1773,7 +1291,7 @@ hbload_run(struct hbload *h, struct hbload_result *r)
 
 	fprintf(stderr, "heartbeat-load: measuring for %d s\n", h->o.seconds);
 	r->pr.lag_ms = xcalloc(HBLOAD_PROBES_MAX, sizeof *r->pr.lag_ms);
-	if (hbload_stats_now(h, &r->w0) == -1 || hbload_sample(h, &s0) == -1)
+	if (hbload_stats_now(h, &r->w0) == -1 || benchlib_sample(h->cl.kids[0].pid, &s0) == -1)
 		return -1;
 	hbload_sample_threads(h, &r->th0);
 	prev = s0;
@@ -1791,9 +1309,9 @@ hbload_run(struct hbload *h, struct hbload_result *r)
 		if (hbload_pump_until(h, wake) == -1)
 			return -1;
 		if (util_now_ms() >= next_sample) {
-			if (hbload_sample(h, &cur) == -1)
+			if (benchlib_sample(h->cl.kids[0].pid, &cur) == -1)
 				return -1;
-			hbload_window_sample(h, r, &prev, &cur);
+			hbload_window_sample(r, &prev, &cur);
 			prev = cur;
 			next_sample += 1000;
 		}
@@ -1816,14 +1334,14 @@ hbload_run(struct hbload *h, struct hbload_result *r)
 		if (util_now_ms() >= next_probe)
 			next_probe += HBLOAD_PROBE_EVERY_MS;
 	}
-	if (hbload_sample(h, &cur) == -1 || hbload_stats_now(h, &r->w1) == -1)
+	if (benchlib_sample(h->cl.kids[0].pid, &cur) == -1 || hbload_stats_now(h, &r->w1) == -1)
 		return -1;
 	hbload_sample_threads(h, &r->th1);
 	/* The last, shorter interval counts for the maximum if it is fair. */
 	if (cur.t_us - prev.t_us >= 500000)
-		hbload_window_sample(h, r, &prev, &cur);
+		hbload_window_sample(r, &prev, &cur);
 	r->window_s = (double)(cur.t_us - s0.t_us) / 1e6;
-	r->cpu_mean = hbload_cpu_pct(h, &s0, &cur);
+	r->cpu_mean = benchlib_cpu_pct(&s0, &cur);
 	r->rss_kb = cur.rss_kb;
 	r->hwm_kb = cur.hwm_kb;
 
@@ -1852,7 +1370,7 @@ hbload_print_threads(struct hbload *h, struct hbload_result *r)
 			if (pct < 0.5)
 				break;
 			printf("%s %s%s %.1f %%", sep,
-			       r->th1.tid[i] == (int)h->master ? "main " : "",
+			       r->th1.tid[i] == (int)h->cl.kids[0].pid ? "main " : "",
 			       r->th1.comm[i], pct);
 			sep = ",";
 			break;
@@ -1914,7 +1432,7 @@ hbload_print(struct hbload *h, struct hbload_result *r)
 		       256.0 * h->o.heartbeat_ms / 1000);
 	if (pr->n > 0) {
 		qsort(pr->lag_ms, (size_t)pr->n, sizeof *pr->lag_ms,
-		      hbload_cmp_double);
+		      benchlib_cmp_double);
 		printf("heartbeat reflection lag: p50 %.1f ms, max %.1f ms "
 		       "over %d probes",
 		       pr->lag_ms[(pr->n - 1) / 2], pr->lag_ms[pr->n - 1],
@@ -1942,26 +1460,31 @@ hbload_print(struct hbload *h, struct hbload_result *r)
 	fflush(stdout);
 }
 
+/* Stop the simulators, then the master; keep its log; remove TMP. */
+static void
+hbload_cleanup(struct hbload *h)
+{
+	hbload_stop_sims(h);
+	benchlib_http_free(h->api);
+	benchlib_cluster_free(&h->cl);
+	free(h->procs);
+	free(h->secret);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct hbload h = {.master = -1};
+	struct hbload h = {0};
 	struct hbload_result r = {0};
-	struct sigaction sa = {.sa_handler = hbload_on_signal};
 	char status[128];
 	bool set_up;
 	int rc = 1;
 
+	benchlib_init("heartbeat-load");
 	if (hbload_parse_args(argc, argv, &h.o) == -1)
 		return 2;
 	h.clk_tck = sysconf(_SC_CLK_TCK);
 	srandom((unsigned)getpid());
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a ^C should cut a wait short. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "heartbeat-load: curl_global_init failed\n");
 		return 1;
@@ -1970,20 +1493,19 @@ main(int argc, char **argv)
 	set_up = hbload_setup(&h) == 0;
 	if (!set_up || hbload_run(&h, &r) == -1) {
 		/* The step that failed has said why, except when it is this. */
-		if (hbload_interrupted)
+		if (atomic_load(&benchlib_interrupted))
 			fprintf(stderr, "heartbeat-load: interrupted\n");
 		else if (set_up && !hbload_master_alive(&h)) {
-			hbload_describe_status(h.master_status, status,
-					       sizeof status);
+			benchlib_describe_status(h.cl.kids[0].status, status,
+						 sizeof status);
 			fprintf(stderr,
 				"heartbeat-load: the master %s during "
 				"the run\n",
 				status);
 		}
-		if (!hbload_interrupted && h.master > 0) {
-			hbload_keep_log(&h);
-			hbload_show_log_tail(&h);
-		}
+		/* The cleanup shows the end of the master's log. */
+		if (!atomic_load(&benchlib_interrupted))
+			h.cl.drover_failed = true;
 		goto out;
 	}
 	hbload_print(&h, &r);
@@ -1992,7 +1514,7 @@ out:
 	hbload_cleanup(&h);
 	free(r.pr.lag_ms);
 	curl_global_cleanup();
-	if (hbload_interrupted)
+	if (atomic_load(&benchlib_interrupted))
 		return 130;
 	return rc;
 }

@@ -24,9 +24,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <getopt.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -36,8 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,6 +44,8 @@
 #include "common/util.h"
 #include "common/xmem.h"
 
+#include "benchlib.h"
+
 #define LAUNCH_NODES 2
 /* Launches before the latency run, so connections and caches are warm. */
 #define LAUNCH_WARMUP 20
@@ -56,14 +53,10 @@
 #define LAUNCH_FOLLOW_EVERY_MS 20
 /* How long the lines still in flight may take to arrive at the end. */
 #define LAUNCH_FOLLOW_DRAIN_MS 3000
-#define LAUNCH_READY_TIMEOUT_MS 30000
-#define LAUNCH_STOP_TIMEOUT_MS 10000
 /* Targets the summary checks. */
 #define LAUNCH_LATENCY_TARGET_MS 1.0
 #define LAUNCH_RATE_TARGET_PCT 70.0
 #define LAUNCH_FOLLOW_TARGET_MS 100.0
-/* A reply bigger than this from the API is refused. */
-#define LAUNCH_HTTP_MAX (1024 * 1024)
 #define LAUNCH_PYTHON "/usr/bin/python3"
 
 /* Copies lines from the FIFO named by argv[1] to stdout until "quit". */
@@ -86,49 +79,16 @@ struct launch_opts {
 	const char *drover;
 };
 
-/* One process we started: the master or a worker. */
-struct launch_child {
-	char name[16];
-	pid_t pid;
-	bool exited;
-	int status;
-	char *logpath;
-};
-
 struct launch {
 	struct launch_opts o;
-	char *tmpdir;
-	char *state; /* the master's state dir, TMP/m */
-	int port, api_port;
-	char *api_base;
-	char *auth; /* the "Authorization: Bearer ..." header */
-	struct launch_child kids[1 + LAUNCH_NODES]; /* master, b1, b2 */
+	struct benchlib_cluster cl; /* master, b1, b2 */
 	char *fifo;
 	char *follow_app; /* the follow app's ID while it may be running */
-	bool drover_failed;
 	char loadavg[64]; /* /proc/loadavg at start: other load skews it all */
 };
 
-struct launch_buf {
-	char *data;
-	size_t len;
-};
-
-/* One client's connection to the API: an easy handle reused for keep-alive. */
-struct launch_http {
-	CURL *curl;
-	struct curl_slist *hdrs;
-	struct launch_buf body;
-	char err[CURL_ERROR_SIZE];
-};
-
-struct launch_stats {
-	double p50, p90, p99, max, mean;
-	size_t n;
-};
-
 struct launch_result {
-	struct launch_stats drover_lat, raw_lat;
+	struct benchlib_stats drover_lat, raw_lat;
 	long lat_failed;
 	char lat_error[256];
 	long load_ok, load_failed, load_per_node[LAUNCH_NODES];
@@ -137,20 +97,10 @@ struct launch_result {
 	long raw_spawns;
 	double raw_rate;
 	int raw_threads;
-	struct launch_stats follow;
+	struct benchlib_stats follow;
 	int follow_received;
 	bool follow_ran;
 	char follow_error[256];
-};
-
-/* One client thread of the throughput run. */
-struct launch_load {
-	struct launch *l;
-	int index;
-	int64_t start_us, end_us;
-	long ok, failed, per_node[LAUNCH_NODES];
-	int64_t sum_us;
-	char error[256];
 };
 
 /* One spawning thread of the raw throughput run. */
@@ -171,511 +121,20 @@ struct launch_follow {
 	CURLcode cc;
 	char line[256];
 	size_t linelen;
-	struct launch_buf errbody;
+	struct benchlib_buf errbody;
 	int64_t
 	    delay_us[LAUNCH_FOLLOW_LINES + 1]; /* by line number; -1 unseen */
 };
 
-static atomic_int launch_interrupted;
 
-static void
-launch_on_signal(int sig)
-{
-	(void)sig;
-	atomic_store(&launch_interrupted, 1);
-}
-
-static int64_t
-launch_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-launch_sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-
-	nanosleep(&ts, NULL);
-}
-
-/* Sleep until the monotonic time at_us (early on a signal). */
-static void
-launch_sleep_until_us(int64_t at_us)
-{
-	struct timespec ts = {at_us / 1000000, (long)(at_us % 1000000) * 1000};
-
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-/*
- * Start a thread with every signal blocked, so ^C reaches the main thread
- * and cuts its waits short; the threads watch launch_interrupted.
- */
-static int
-launch_thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
-{
-	sigset_t all, old;
-	int rc;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(t, NULL, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		fprintf(stderr, "launch: pthread_create: %s\n", strerror(rc));
-		return -1;
-	}
-	return 0;
-}
-
-static int
-launch_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentiles of v (sorted in place), in the unit of v. */
-static void
-launch_stats_of(double *v, size_t n, struct launch_stats *s)
-{
-	double sum = 0;
-
-	memset(s, 0, sizeof *s);
-	if (n == 0)
-		return;
-	qsort(v, n, sizeof *v, launch_cmp_double);
-#define LAUNCH_RANK(p) v[(size_t)((p) * (double)n + 0.999999) - 1]
-	s->p50 = LAUNCH_RANK(0.50);
-	s->p90 = LAUNCH_RANK(0.90);
-	s->p99 = LAUNCH_RANK(0.99);
-#undef LAUNCH_RANK
-	s->max = v[n - 1];
-	for (size_t i = 0; i < n; i++)
-		sum += v[i];
-	s->mean = sum / (double)n;
-	s->n = n;
-}
-
-/* ---- the processes we start --------------------------------------------- */
-
-/* Free TCP ports on 127.0.0.1 (bound then released: racy but fine here). */
-static int
-launch_free_ports(int *a, int *b)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t len = sizeof sin;
-	int fds[2] = {-1, -1}, rc = -1;
-	int *out[2] = {a, b};
-
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	for (int i = 0; i < 2; i++) {
-		sin.sin_port = 0;
-		if ((fds[i] = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-		    bind(fds[i], (struct sockaddr *)&sin, sizeof sin) == -1 ||
-		    getsockname(fds[i], (struct sockaddr *)&sin, &len) == -1)
-			goto out;
-		*out[i] = ntohs(sin.sin_port);
-	}
-	rc = 0;
-out:
-	for (int i = 0; i < 2; i++)
-		if (fds[i] != -1)
-			close(fds[i]);
-	return rc;
-}
-
-static void
-launch_describe_status(int status, char *buf, size_t len)
-{
-	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d",
-			 WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, len, "was killed by signal %d (%s)%s",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)),
-			 WCOREDUMP(status) ? ", core dumped" : "");
-	else
-		snprintf(buf, len, "ended with status 0x%x", status);
-}
-
-/* Whether c is still running; records its status when not. */
-static bool
-launch_child_alive(struct launch_child *c)
-{
-	if (c->pid <= 0 || c->exited)
-		return false;
-	if (waitpid(c->pid, &c->status, WNOHANG) == c->pid) {
-		c->exited = true;
-		return false;
-	}
-	return true;
-}
-
-/* Fork and exec argv with its output in c->logpath. */
-static int
-launch_child_start(struct launch_child *c, char *const argv[])
-{
-	int logfd, nullfd;
-
-	if ((logfd = open(c->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			  0644)) == -1) {
-		fprintf(stderr, "launch: %s: %s\n", c->logpath,
-			strerror(errno));
-		return -1;
-	}
-	switch (c->pid = fork()) {
-	case -1:
-		fprintf(stderr, "launch: fork: %s\n", strerror(errno));
-		close(logfd);
-		return -1;
-	case 0:
-		/*
-		 * Its own process group, so a ^C reaches only us and we stop
-		 * the cluster in order; and it dies with us should we be
-		 * killed (the main thread forks and outlives every child).
-		 */
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGPIPE, SIG_DFL);
-		if ((nullfd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(nullfd, 0);
-		dup2(logfd, 1);
-		dup2(logfd, 2);
-		execv(argv[0], argv);
-		dprintf(2, "launch: cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
-	close(logfd);
-	return 0;
-}
-
-/* SIGTERM c and wait for it (SIGKILL after a while); say if it went badly. */
-static void
-launch_child_stop(struct launch *l, struct launch_child *c)
-{
-	int64_t start = util_now_ms();
-	char status[128];
-
-	if (!launch_child_alive(c))
-		return;
-	kill(c->pid, SIGTERM);
-	while (launch_child_alive(c)) {
-		if (util_now_ms() - start > LAUNCH_STOP_TIMEOUT_MS) {
-			fprintf(stderr,
-				"launch: %s did not exit within %d s "
-				"of SIGTERM; killing it\n",
-				c->name, LAUNCH_STOP_TIMEOUT_MS / 1000);
-			kill(c->pid, SIGKILL);
-			waitpid(c->pid, &c->status, 0);
-			c->exited = true;
-			l->drover_failed = true;
-			return;
-		}
-		launch_sleep_ms(10);
-	}
-	if (!WIFEXITED(c->status) || WEXITSTATUS(c->status) != 0) {
-		launch_describe_status(c->status, status, sizeof status);
-		fprintf(stderr, "launch: on SIGTERM %s %s\n", c->name, status);
-		l->drover_failed = true;
-	}
-}
-
-/* Whether the whole cluster still runs; says who stopped when not. */
-static bool
-launch_cluster_alive(struct launch *l)
-{
-	char status[128];
-	bool ok = true;
-
-	for (int i = 0; i < 1 + LAUNCH_NODES; i++) {
-		struct launch_child *c = &l->kids[i];
-
-		if (c->pid > 0 && !c->exited && !launch_child_alive(c)) {
-			launch_describe_status(c->status, status,
-					       sizeof status);
-			fprintf(stderr,
-				"launch: %s %s (see /tmp/bench-launch-"
-				"%s.log)\n",
-				c->name, status, c->name);
-			l->drover_failed = true;
-		}
-		if (c->pid > 0 && c->exited)
-			ok = false;
-	}
-	return ok;
-}
-
-static int
-launch_start_master(struct launch *l)
-{
-	char bind[64], api[64];
-	char *argv[] = {
-	    (char *)l->o.drover, "master", "--bind",	  bind,	  "--api", api,
-	    "--state",		 l->state, "--heartbeat", "1000", NULL};
-
-	snprintf(bind, sizeof bind, "127.0.0.1:%d", l->port);
-	snprintf(api, sizeof api, "127.0.0.1:%d", l->api_port);
-	return launch_child_start(&l->kids[0], argv);
-}
-
-/* Wait for the master to write its tokens; *join is the join token. */
-static int
-launch_read_tokens(struct launch *l, char **join)
-{
-	char *jpath, *apath, *admin = NULL;
-	int64_t deadline = util_now_ms() + 20000;
-	int rc = -1;
-
-	*join = NULL;
-	jpath = xasprintf("%s/join.token", l->state);
-	apath = xasprintf("%s/admin.token", l->state);
-	while (access(jpath, R_OK) == -1 || access(apath, R_OK) == -1) {
-		if (!launch_cluster_alive(l) ||
-		    atomic_load(&launch_interrupted))
-			goto out;
-		if (util_now_ms() > deadline) {
-			fprintf(stderr, "launch: no %s and %s after 20 s\n",
-				jpath, apath);
-			goto out;
-		}
-		launch_sleep_ms(20);
-	}
-	/* Written atomically by the master, so present means complete. */
-	if ((*join = util_read_file(jpath, 4096, NULL)) == NULL ||
-	    (admin = util_read_file(apath, 4096, NULL)) == NULL) {
-		fprintf(stderr, "launch: reading the tokens: %s\n",
-			strerror(errno));
-		goto out;
-	}
-	util_chomp(*join);
-	util_chomp(admin);
-	l->auth = xasprintf("Authorization: Bearer %s", admin);
-	rc = 0;
-out:
-	if (rc == -1) {
-		free(*join);
-		*join = NULL;
-	}
-	free(admin);
-	free(jpath);
-	free(apath);
-	return rc;
-}
-
-static int
-launch_start_worker(struct launch *l, int i, const char *join)
-{
-	struct launch_child *c = &l->kids[1 + i];
-	char master[64], *dir = xasprintf("%s/%s", l->tmpdir, c->name);
-	char *argv[] = {(char *)l->o.drover,
-			"worker",
-			"--join",
-			master,
-			"--token",
-			(char *)join,
-			"--name",
-			c->name,
-			"--dir",
-			dir,
-			NULL};
-	int rc;
-
-	snprintf(master, sizeof master, "127.0.0.1:%d", l->port);
-	rc = launch_child_start(c, argv);
-	free(dir);
-	return rc;
-}
-
-/* ---- the REST API -------------------------------------------------------- */
-
-static size_t
-launch_buf_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct launch_buf *b = arg;
-	size_t n = size * nmemb;
-
-	if (b->len + n > LAUNCH_HTTP_MAX)
-		return 0;
-	b->data = xrealloc(b->data, b->len + n + 1);
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
-static void
-launch_http_free(struct launch_http *h)
-{
-	if (h == NULL)
-		return;
-	if (h->curl != NULL)
-		curl_easy_cleanup(h->curl);
-	curl_slist_free_all(h->hdrs);
-	free(h->body.data);
-	free(h);
-}
-
-/* A client of the API; NULL when curl cannot make a handle. */
-static struct launch_http *
-launch_http_new(struct launch *l)
-{
-	struct launch_http *h = xcalloc(1, sizeof *h);
-
-	if ((h->curl = curl_easy_init()) == NULL) {
-		fprintf(stderr, "launch: curl_easy_init failed\n");
-		free(h);
-		return NULL;
-	}
-	h->hdrs = curl_slist_append(NULL, l->auth);
-	h->hdrs = curl_slist_append(h->hdrs, "Content-Type: application/json");
-	h->hdrs = curl_slist_append(h->hdrs, "Expect:");
-	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->hdrs);
-	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h->curl, CURLOPT_TCP_NODELAY, 1L);
-	/* The master gives a launch 15 s before it answers 504. */
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->err);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, launch_buf_write);
-	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &h->body);
-	return h;
-}
-
-/*
- * One request: POST body when it is not NULL, else GET. Returns the HTTP
- * status with the reply in h->body, or -1 when the API could not be reached
- * (h->err says why). The reply is not parsed here, to keep parsing out of
- * the timed part.
- */
-static long
-launch_http_call(struct launch_http *h, const char *url, const char *body)
-{
-	long status = 0;
-	CURLcode cc;
-
-	h->body.len = 0;
-	h->err[0] = '\0';
-	curl_easy_setopt(h->curl, CURLOPT_URL, url);
-	if (body != NULL) {
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE,
-				 (long)strlen(body));
-	} else
-		curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-	if ((cc = curl_easy_perform(h->curl)) != CURLE_OK) {
-		if (h->err[0] == '\0')
-			snprintf(h->err, sizeof h->err, "%s",
-				 curl_easy_strerror(cc));
-		return -1;
-	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
-	return status;
-}
-
-/* The last reply as JSON (caller decrefs), or NULL. */
-static json_t *
-launch_http_json(struct launch_http *h)
-{
-	return json_loadb(h->body.data != NULL ? h->body.data : "", h->body.len,
-			  0, NULL);
-}
-
-/* Say what went wrong with the last call (status from launch_http_call). */
-static void
-launch_http_describe(struct launch_http *h, long status, char *buf, size_t len)
-{
-	if (status == -1)
-		snprintf(buf, len, "cannot reach the API: %.200s", h->err);
-	else
-		snprintf(buf, len, "HTTP %ld: %.200s", status,
-			 h->body.len > 0 ? h->body.data : "(no body)");
-	util_chomp(buf);
-}
-
-/* Whether the last reply is a 201 whose app has a PID. */
-static bool
-launch_http_launched(struct launch_http *h, long status)
-{
-	json_t *j;
-	bool ok;
-
-	if (status != 201 || (j = launch_http_json(h)) == NULL)
-		return false;
-	ok = json_integer_value(json_object_get(j, "pid")) > 0;
-	json_decref(j);
-	return ok;
-}
-
-/* Poll GET /v1/nodes until b1 and b2 are both ready. */
-static int
-launch_wait_ready(struct launch *l, struct launch_http *h)
-{
-	int64_t deadline = util_now_ms() + LAUNCH_READY_TIMEOUT_MS;
-	char *url = xasprintf("%s/v1/nodes", l->api_base), last[512] = "";
-	int rc = -1;
-
-	for (;;) {
-		long status = launch_http_call(h, url, NULL);
-		json_t *j = status == 200 ? launch_http_json(h) : NULL, *v;
-		int ready = 0;
-		size_t i;
-
-		json_array_foreach(j, i, v)
-		{
-			const char *state =
-			    json_string_value(json_object_get(v, "state"));
-			const char *name =
-			    json_string_value(json_object_get(v, "name"));
-
-			for (int k = 0; k < LAUNCH_NODES; k++)
-				if (name != NULL && state != NULL &&
-				    strcmp(name, l->kids[1 + k].name) == 0 &&
-				    strcmp(state, "ready") == 0)
-					ready++;
-		}
-		if (status == 200)
-			snprintf(last, sizeof last, "%.400s", h->body.data);
-		else
-			launch_http_describe(h, status, last, sizeof last);
-		json_decref(j);
-		if (ready == LAUNCH_NODES) {
-			rc = 0;
-			break;
-		}
-		if (!launch_cluster_alive(l) ||
-		    atomic_load(&launch_interrupted))
-			break;
-		if (util_now_ms() > deadline) {
-			fprintf(stderr,
-				"launch: b1 and b2 not both ready after "
-				"%d s; GET /v1/nodes said: %s\n",
-				LAUNCH_READY_TIMEOUT_MS / 1000, last);
-			l->drover_failed = true;
-			break;
-		}
-		launch_sleep_ms(50);
-	}
-	free(url);
-	return rc;
-}
 
 /* ---- (a) latency ----------------------------------------------------------
  */
 
 static int
-launch_latency(struct launch *l, struct launch_http *h, struct launch_result *r)
+launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *r)
 {
-	char *url = xasprintf("%s/v1/apps", l->api_base);
+	char *url = xasprintf("%s/v1/apps", l->cl.api_base);
 	static const char body[] = "{\"node\":\"b1\",\"path\":\"/bin/true\"}";
 	char *const argv[] = {"/bin/true", NULL};
 	double *v = xcalloc((size_t)l->o.launches, sizeof *v);
@@ -686,25 +145,25 @@ launch_latency(struct launch *l, struct launch_http *h, struct launch_result *r)
 		int64_t t0, t1;
 		long status;
 
-		if (atomic_load(&launch_interrupted))
+		if (atomic_load(&benchlib_interrupted))
 			goto out;
-		t0 = launch_now_us();
-		status = launch_http_call(h, url, body);
-		t1 = launch_now_us();
-		if (!launch_http_launched(h, status)) {
+		t0 = util_now_us();
+		status = benchlib_http_call(h, url, body);
+		t1 = util_now_us();
+		if (!benchlib_http_launched(h, status)) {
 			if (r->lat_error[0] == '\0')
-				launch_http_describe(h, status, r->lat_error,
+				benchlib_http_describe(h, status, r->lat_error,
 						     sizeof r->lat_error);
 			if (i >= LAUNCH_WARMUP)
 				r->lat_failed++;
-			if (status == -1 && !launch_cluster_alive(l))
+			if (status == -1 && !benchlib_cluster_alive(&l->cl, -1))
 				goto out;
 			continue;
 		}
 		if (i >= LAUNCH_WARMUP)
 			v[n++] = (double)(t1 - t0) / 1000.0;
 	}
-	launch_stats_of(v, n, &r->drover_lat);
+	benchlib_stats_of(v, n, &r->drover_lat);
 
 	/*
 	 * posix_spawn returns once the child has exec'd: glibc clones with
@@ -718,9 +177,9 @@ launch_latency(struct launch *l, struct launch_http *h, struct launch_result *r)
 		pid_t pid;
 		int err, status;
 
-		t0 = launch_now_us();
+		t0 = util_now_us();
 		err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-		t1 = launch_now_us();
+		t1 = util_now_us();
 		if (err != 0) {
 			fprintf(stderr, "launch: posix_spawn: %s\n",
 				strerror(err));
@@ -731,7 +190,7 @@ launch_latency(struct launch *l, struct launch_http *h, struct launch_result *r)
 		if (i >= LAUNCH_WARMUP)
 			v[n++] = (double)(t1 - t0) / 1000.0;
 	}
-	launch_stats_of(v, n, &r->raw_lat);
+	benchlib_stats_of(v, n, &r->raw_lat);
 	rc = 0;
 out:
 	free(v);
@@ -743,55 +202,6 @@ out:
  */
 
 static void *
-launch_load_run(void *arg)
-{
-	struct launch_load *t = arg;
-	struct launch_http *h = launch_http_new(t->l);
-	char *url = xasprintf("%s/v1/apps", t->l->api_base),
-	     *body[LAUNCH_NODES];
-
-	for (int k = 0; k < LAUNCH_NODES; k++)
-		body[k] = xasprintf("{\"node\":\"%s\",\"path\":\"/bin/true\"}",
-				    t->l->kids[1 + k].name);
-	if (h == NULL) {
-		snprintf(t->error, sizeof t->error, "no curl handle");
-		goto out;
-	}
-	launch_sleep_until_us(t->start_us);
-	for (long i = 0; !atomic_load(&launch_interrupted); i++) {
-		int k = (int)((t->index + i) % LAUNCH_NODES);
-		int64_t t0 = launch_now_us(), t1;
-		long status;
-
-		if (t0 >= t->end_us)
-			break;
-		status = launch_http_call(h, url, body[k]);
-		t1 = launch_now_us();
-		/* Only what completed inside the window counts. */
-		if (t1 > t->end_us)
-			break;
-		if (launch_http_launched(h, status)) {
-			t->ok++;
-			t->per_node[k]++;
-			t->sum_us += t1 - t0;
-		} else {
-			t->failed++;
-			if (t->error[0] == '\0')
-				launch_http_describe(h, status, t->error,
-						     sizeof t->error);
-			if (status == -1)
-				launch_sleep_ms(10);
-		}
-	}
-out:
-	for (int k = 0; k < LAUNCH_NODES; k++)
-		free(body[k]);
-	free(url);
-	launch_http_free(h);
-	return NULL;
-}
-
-static void *
 launch_raw_run(void *arg)
 {
 	struct launch_raw *t = arg;
@@ -799,8 +209,8 @@ launch_raw_run(void *arg)
 	pid_t pid;
 	int status;
 
-	while (launch_now_us() < t->end_us &&
-	       !atomic_load(&launch_interrupted)) {
+	while (util_now_us() < t->end_us &&
+	       !atomic_load(&benchlib_interrupted)) {
 		if ((t->error = posix_spawn(&pid, argv[0], NULL, NULL, argv,
 					    environ)) != 0)
 			break;
@@ -814,55 +224,36 @@ launch_raw_run(void *arg)
 static int
 launch_throughput(struct launch *l, struct launch_result *r)
 {
-	int k = l->o.threads, nraw;
-	struct launch_load *load = xcalloc((size_t)k, sizeof *load);
+	struct benchlib_load load;
 	struct launch_raw *raw;
 	pthread_t *tid;
-	int64_t start, sum_us = 0;
-	int started = 0, rc = -1;
+	int64_t start;
+	int nraw, started = 0, rc = -1;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	nraw = cpus > 0 ? (int)cpus : 1;
-	tid = xcalloc((size_t)(k > nraw ? k : nraw), sizeof *tid);
-	/* A common start a little ahead, so every thread begins together. */
-	start = launch_now_us() + 100000;
-	for (int i = 0; i < k; i++) {
-		load[i].l = l;
-		load[i].index = i;
-		load[i].start_us = start;
-		load[i].end_us = start + (int64_t)l->o.seconds * 1000000;
-		if (launch_thread_start(&tid[i], launch_load_run, &load[i]) ==
-		    -1)
-			break;
-		started++;
-	}
-	for (int i = 0; i < started; i++)
-		pthread_join(tid[i], NULL);
-	if (started < k || atomic_load(&launch_interrupted))
-		goto out;
-	for (int i = 0; i < k; i++) {
-		r->load_ok += load[i].ok;
-		r->load_failed += load[i].failed;
-		for (int j = 0; j < LAUNCH_NODES; j++)
-			r->load_per_node[j] += load[i].per_node[j];
-		sum_us += load[i].sum_us;
-		if (r->load_error[0] == '\0' && load[i].error[0] != '\0')
-			snprintf(r->load_error, sizeof r->load_error, "%s",
-				 load[i].error);
-	}
+	if (benchlib_load(&l->cl, l->o.threads, l->o.seconds, &load) == -1)
+		return -1;
+	r->load_ok = load.ok;
+	r->load_failed = load.failed;
+	for (int j = 0; j < LAUNCH_NODES; j++)
+		r->load_per_node[j] = load.per_node[j];
+	snprintf(r->load_error, sizeof r->load_error, "%s", load.error);
 	r->load_rate = (double)r->load_ok / l->o.seconds;
-	r->load_mean_ms =
-	    r->load_ok > 0 ? (double)sum_us / (double)r->load_ok / 1000.0 : 0;
-	if (!launch_cluster_alive(l))
-		goto out;
+	r->load_mean_ms = r->load_ok > 0 ? (double)load.sum_us /
+					       (double)r->load_ok / 1000.0
+					 : 0;
+	if (!benchlib_cluster_alive(&l->cl, -1))
+		return -1;
 
+	nraw = cpus > 0 ? (int)cpus : 1;
+	tid = xcalloc((size_t)nraw, sizeof *tid);
 	raw = xcalloc((size_t)nraw, sizeof *raw);
 	r->raw_threads = nraw;
-	start = launch_now_us();
+	start = util_now_us();
 	started = 0;
 	for (int i = 0; i < nraw; i++) {
 		raw[i].end_us = start + (int64_t)l->o.seconds * 1000000;
-		if (launch_thread_start(&tid[i], launch_raw_run, &raw[i]) == -1)
+		if (benchlib_thread_start(&tid[i], launch_raw_run, &raw[i]) == -1)
 			break;
 		started++;
 	}
@@ -874,12 +265,10 @@ launch_throughput(struct launch *l, struct launch_result *r)
 				strerror(raw[i].error));
 	}
 	r->raw_rate = (double)r->raw_spawns / l->o.seconds;
-	if (started == nraw && !atomic_load(&launch_interrupted))
+	if (started == nraw && !atomic_load(&benchlib_interrupted))
 		rc = 0;
 	free(raw);
-out:
 	free(tid);
-	free(load);
 	return rc;
 }
 
@@ -909,13 +298,13 @@ static size_t
 launch_follow_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
 	struct launch_follow *f = arg;
-	int64_t now = launch_now_us();
+	int64_t now = util_now_us();
 	size_t n = size * nmemb;
 	long code = 0;
 
 	curl_easy_getinfo(f->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
-		return launch_buf_write(ptr, size, nmemb, &f->errbody);
+		return benchlib_buf_write(ptr, size, nmemb, &f->errbody);
 	for (size_t i = 0; i < n; i++) {
 		if (ptr[i] == '\n') {
 			launch_follow_line(f, now);
@@ -937,7 +326,7 @@ launch_follow_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return atomic_load(&f->stop) || atomic_load(&launch_interrupted);
+	return atomic_load(&f->stop) || atomic_load(&benchlib_interrupted);
 }
 
 static void *
@@ -951,7 +340,7 @@ launch_follow_run(void *arg)
 		atomic_store(&f->done, true);
 		return NULL;
 	}
-	hdrs = curl_slist_append(NULL, f->l->auth);
+	hdrs = curl_slist_append(NULL, f->l->cl.auth);
 
 	curl_easy_setopt(f->curl, CURLOPT_URL, f->url);
 	curl_easy_setopt(f->curl, CURLOPT_HTTPHEADER, hdrs);
@@ -974,22 +363,22 @@ launch_follow_run(void *arg)
 
 /* Launch the FIFO-copying app on b1; its ID goes to l->follow_app. */
 static int
-launch_follow_start_app(struct launch *l, struct launch_http *h,
+launch_follow_start_app(struct launch *l, struct benchlib_http *h,
 			struct launch_result *r)
 {
-	char *url = xasprintf("%s/v1/apps", l->api_base), *body;
+	char *url = xasprintf("%s/v1/apps", l->cl.api_base), *body;
 	json_t *req, *j;
 	long status;
 	int rc = -1;
 
 	req =
 	    json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "node",
-		      l->kids[1].name, "name", "follow", "path", LAUNCH_PYTHON,
+		      l->cl.kids[1].name, "name", "follow", "path", LAUNCH_PYTHON,
 		      "args", "-u", "-c", launch_follow_code, l->fifo);
 	body = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
-	status = launch_http_call(h, url, body);
-	if (status == 201 && (j = launch_http_json(h)) != NULL) {
+	status = benchlib_http_call(h, url, body);
+	if (status == 201 && (j = benchlib_http_json(h)) != NULL) {
 		const char *id = json_string_value(json_object_get(j, "id"));
 
 		if (id != NULL) {
@@ -999,7 +388,7 @@ launch_follow_start_app(struct launch *l, struct launch_http *h,
 		json_decref(j);
 	}
 	if (rc == -1) {
-		launch_http_describe(h, status, r->follow_error,
+		benchlib_http_describe(h, status, r->follow_error,
 				     sizeof r->follow_error);
 		fprintf(stderr, "launch: launching the follow app: %s\n",
 			r->follow_error);
@@ -1023,14 +412,14 @@ launch_follow_open_fifo(struct launch *l)
 			return -1;
 		}
 		if (util_now_ms() > deadline ||
-		    atomic_load(&launch_interrupted)) {
+		    atomic_load(&benchlib_interrupted)) {
 			fprintf(stderr,
 				"launch: the follow app did not open "
 				"%s within 10 s\n",
 				l->fifo);
 			return -1;
 		}
-		launch_sleep_ms(10);
+		benchlib_sleep_ms(10);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
@@ -1040,7 +429,7 @@ launch_follow_open_fifo(struct launch *l)
 static void
 launch_follow_stop_app(struct launch *l)
 {
-	struct launch_http *h;
+	struct benchlib_http *h;
 	char *url;
 	int fd;
 
@@ -1053,20 +442,20 @@ launch_follow_stop_app(struct launch *l)
 		}
 		close(fd);
 	}
-	if (l->auth == NULL || !launch_cluster_alive(l) ||
-	    (h = launch_http_new(l)) == NULL)
+	if (l->cl.auth == NULL || !benchlib_cluster_alive(&l->cl, -1) ||
+	    (h = benchlib_http_new(&l->cl)) == NULL)
 		goto out;
-	url = xasprintf("%s/v1/apps/%s/stop", l->api_base, l->follow_app);
-	launch_http_call(h, url, "{\"timeout_s\":2}");
+	url = xasprintf("%s/v1/apps/%s/stop", l->cl.api_base, l->follow_app);
+	benchlib_http_call(h, url, "{\"timeout_s\":2}");
 	free(url);
-	launch_http_free(h);
+	benchlib_http_free(h);
 out:
 	free(l->follow_app);
 	l->follow_app = NULL;
 }
 
 static int
-launch_follow(struct launch *l, struct launch_http *h, struct launch_result *r)
+launch_follow(struct launch *l, struct benchlib_http *h, struct launch_result *r)
 {
 	struct launch_follow *f = xcalloc(1, sizeof *f);
 	pthread_t tid;
@@ -1093,9 +482,9 @@ launch_follow(struct launch *l, struct launch_http *h, struct launch_result *r)
 	for (int i = 0; i <= LAUNCH_FOLLOW_LINES; i++)
 		f->delay_us[i] = -1;
 	f->l = l;
-	f->url = xasprintf("%s/v1/apps/%s/logs?follow=1&tail=0", l->api_base,
+	f->url = xasprintf("%s/v1/apps/%s/logs?follow=1&tail=0", l->cl.api_base,
 			   l->follow_app);
-	if (launch_thread_start(&tid, launch_follow_run, f) == -1)
+	if (benchlib_thread_start(&tid, launch_follow_run, f) == -1)
 		goto out;
 	running = true;
 
@@ -1106,7 +495,7 @@ launch_follow(struct launch *l, struct launch_http *h, struct launch_result *r)
 	deadline = util_now_ms() + 10000;
 	while (!atomic_load(&f->synced)) {
 		if (atomic_load(&f->done) || util_now_ms() > deadline ||
-		    atomic_load(&launch_interrupted) ||
+		    atomic_load(&benchlib_interrupted) ||
 		    write(fd, "sync\n", 5) != 5) {
 			snprintf(r->follow_error, sizeof r->follow_error,
 				 "the stream never showed a line (HTTP %ld, "
@@ -1115,24 +504,24 @@ launch_follow(struct launch *l, struct launch_http *h, struct launch_result *r)
 				 f->errbody.len > 0 ? ": " : "",
 				 f->errbody.len > 0 ? f->errbody.data : "");
 			fprintf(stderr, "launch: %s\n", r->follow_error);
-			l->drover_failed = true;
+			l->cl.drover_failed = true;
 			goto out;
 		}
-		launch_sleep_ms(50);
+		benchlib_sleep_ms(50);
 	}
 
 	/* On a fixed schedule, so a slow line does not push the next ones. */
-	start = launch_now_us();
+	start = util_now_us();
 	for (int i = 1; i <= LAUNCH_FOLLOW_LINES; i++) {
 		char line[64];
 		int len;
 
-		launch_sleep_until_us(
+		benchlib_sleep_until_us(
 		    start + (int64_t)(i - 1) * LAUNCH_FOLLOW_EVERY_MS * 1000);
-		if (atomic_load(&launch_interrupted))
+		if (atomic_load(&benchlib_interrupted))
 			goto out;
 		len = snprintf(line, sizeof line, "%d %lld\n", i,
-			       (long long)launch_now_us());
+			       (long long)util_now_us());
 		if (write(fd, line, (size_t)len) != len) {
 			fprintf(stderr, "launch: writing to %s: %s\n", l->fifo,
 				strerror(errno));
@@ -1142,8 +531,8 @@ launch_follow(struct launch *l, struct launch_http *h, struct launch_result *r)
 	deadline = util_now_ms() + LAUNCH_FOLLOW_DRAIN_MS;
 	while (atomic_load(&f->received) < LAUNCH_FOLLOW_LINES &&
 	       !atomic_load(&f->done) && util_now_ms() < deadline &&
-	       !atomic_load(&launch_interrupted))
-		launch_sleep_ms(10);
+	       !atomic_load(&benchlib_interrupted))
+		benchlib_sleep_ms(10);
 	r->follow_ran = true;
 	rc = 0;
 out:
@@ -1162,7 +551,7 @@ out:
 			if (f->delay_us[i] >= 0)
 				v[n++] = (double)f->delay_us[i] / 1000.0;
 		r->follow_received = (int)n;
-		launch_stats_of(v, n, &r->follow);
+		benchlib_stats_of(v, n, &r->follow);
 	}
 	free(v);
 	free(f->url);
@@ -1174,152 +563,40 @@ out:
 /* ---- set-up, clean-up, report ---------------------------------------------
  */
 
-static int
-launch_rm_entry(const char *path, const struct stat *sb, int flag,
-		struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Keep copies of the children's logs as /tmp/bench-launch-NAME.log. */
-static void
-launch_keep_logs(struct launch *l)
-{
-	for (int i = 0; i < 1 + LAUNCH_NODES; i++) {
-		struct launch_child *c = &l->kids[i];
-		char *copy, *text;
-		size_t len;
-
-		copy = xasprintf("/tmp/bench-launch-%s.log", c->name);
-		if (c->logpath == NULL ||
-		    (text = util_read_file(c->logpath, 256 * 1024 * 1024,
-					   &len)) == NULL) {
-			/* Not started: no stale copy from an earlier run. */
-			unlink(copy);
-			free(copy);
-			continue;
-		}
-		if (util_write_file_atomic(copy, text, len, 0644) == -1)
-			fprintf(stderr, "launch: %s: %s\n", copy,
-				strerror(errno));
-		free(copy);
-		free(text);
-	}
-}
-
-/* Print the end of a child's log, to show why it failed. */
-static void
-launch_show_log_tail(struct launch_child *c)
-{
-	const char *p;
-	char *text;
-	size_t len;
-	int lines = 0;
-
-	if (c->pid <= 0 || c->logpath == NULL ||
-	    (text = util_read_file(c->logpath, 256 * 1024 * 1024, &len)) ==
-		NULL)
-		return;
-	if (len == 0) {
-		fprintf(stderr, "--- %s's log is empty ---\n", c->name);
-		free(text);
-		return;
-	}
-	p = text + len;
-	while (p > text && lines <= 15)
-		if (*--p == '\n')
-			lines++;
-	fprintf(stderr,
-		"--- last lines of %s's log (/tmp/bench-launch-%s.log) "
-		"---\n%s%s",
-		c->name, c->name, p == text ? "" : "...", p);
-	if (len > 0 && text[len - 1] != '\n')
-		fputc('\n', stderr);
-	free(text);
-}
-
 /* Stop the follow app, the workers, then the master; keep logs; remove TMP. */
 static void
 launch_cleanup(struct launch *l)
 {
 	/* First, so a child that died unnoticed is reported as such. */
-	launch_cluster_alive(l);
+	benchlib_cluster_alive(&l->cl, -1);
 	launch_follow_stop_app(l);
-	for (int i = LAUNCH_NODES; i >= 0; i--)
-		launch_child_stop(l, &l->kids[i]);
-	launch_keep_logs(l);
-	if (l->drover_failed)
-		for (int i = 0; i < 1 + LAUNCH_NODES; i++)
-			launch_show_log_tail(&l->kids[i]);
-	if (l->tmpdir != NULL)
-		nftw(l->tmpdir, launch_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	for (int i = 0; i < 1 + LAUNCH_NODES; i++)
-		free(l->kids[i].logpath);
-	free(l->tmpdir);
-	free(l->state);
-	free(l->api_base);
-	free(l->auth);
+	benchlib_cluster_free(&l->cl);
 	free(l->fifo);
 }
 
 static int
-launch_setup(struct launch *l, struct launch_http **hp)
+launch_setup(struct launch *l, struct benchlib_http **hp)
 {
-	char tmpl[] = "/tmp/bench-launch.XXXXXX", *join = NULL;
 	static const char *const names[] = {"master", "b1", "b2"};
-	int rc = -1;
+	static const char *const extra[] = {"--heartbeat", "1000", NULL};
 
-	if (access(l->o.drover, X_OK) == -1) {
-		fprintf(stderr,
-			"launch: %s: %s (build drover first, or pass "
-			"--drover)\n",
-			l->o.drover, strerror(errno));
+	if (benchlib_cluster_init(&l->cl, "bench-launch", l->o.drover, names,
+				  1 + LAUNCH_NODES) == -1)
 		return -1;
-	}
-	if (mkdtemp(tmpl) == NULL) {
-		fprintf(stderr, "launch: mkdtemp: %s\n", strerror(errno));
+	l->fifo = xasprintf("%s/fifo", l->cl.tmpdir);
+	if (benchlib_cluster_start_master(&l->cl, extra) == -1)
 		return -1;
-	}
-	l->tmpdir = xstrdup(tmpl);
-	l->state = xasprintf("%s/m", l->tmpdir);
-	l->fifo = xasprintf("%s/fifo", l->tmpdir);
-	for (int i = 0; i < 1 + LAUNCH_NODES; i++) {
-		snprintf(l->kids[i].name, sizeof l->kids[i].name, "%s",
-			 names[i]);
-		l->kids[i].logpath =
-		    xasprintf("%s/%s.log", l->tmpdir, names[i]);
-	}
-	if (launch_free_ports(&l->port, &l->api_port) == -1) {
-		fprintf(stderr, "launch: no free port: %s\n", strerror(errno));
+	for (int i = 1; i <= LAUNCH_NODES; i++)
+		if (benchlib_cluster_start_worker(&l->cl, i, NULL) == -1)
+			return -1;
+	if ((*hp = benchlib_http_new(&l->cl)) == NULL ||
+	    benchlib_wait_ready(&l->cl, *hp, 3) == -1)
 		return -1;
-	}
-	l->api_base = xasprintf("http://127.0.0.1:%d", l->api_port);
-	if (launch_start_master(l) == -1 || launch_read_tokens(l, &join) == -1)
-		goto out;
-	for (int i = 0; i < LAUNCH_NODES; i++)
-		if (launch_start_worker(l, i, join) == -1)
-			goto out;
-	if ((*hp = launch_http_new(l)) == NULL ||
-	    launch_wait_ready(l, *hp) == -1)
-		goto out;
-	rc = 0;
-out:
-	free(join);
-	return rc;
-}
-
-static const char *
-launch_verdict(bool ok)
-{
-	return ok ? "PASS" : "MISS";
+	return 0;
 }
 
 static void
-launch_print_stats(const char *what, const struct launch_stats *s)
+launch_print_stats(const char *what, const struct benchlib_stats *s)
 {
 	printf("  %-24s %8.3f %8.3f %8.3f %8.3f ms  (n=%zu)\n", what, s->p50,
 	       s->p90, s->p99, s->max, s->n);
@@ -1331,9 +608,7 @@ launch_print(struct launch *l, struct launch_result *r)
 	double diff = r->drover_lat.p50 - r->raw_lat.p50;
 	double pct = r->raw_rate > 0 ? 100.0 * r->load_rate / r->raw_rate : 0;
 
-	printf("\n== launch: drover %s, %ld CPUs, load average at start %s "
-	       "==\n",
-	       l->o.drover, sysconf(_SC_NPROCESSORS_ONLN), l->loadavg);
+	benchlib_print_banner("launch", l->o.drover, l->loadavg);
 	printf("(a) launch latency of /bin/true, %d sequential launches on b1 "
 	       "(after %d warm-up)\n",
 	       l->o.launches, LAUNCH_WARMUP);
@@ -1345,7 +620,7 @@ launch_print(struct launch *l, struct launch_result *r)
 		       r->lat_error);
 	printf("  p50 difference %+.3f ms   target <= %.0f ms   %s\n", diff,
 	       LAUNCH_LATENCY_TARGET_MS,
-	       launch_verdict(r->drover_lat.n > 0 &&
+	       benchlib_verdict(r->drover_lat.n > 0 &&
 			      diff <= LAUNCH_LATENCY_TARGET_MS));
 
 	printf("(b) throughput over %d s\n", l->o.seconds);
@@ -1359,7 +634,7 @@ launch_print(struct launch *l, struct launch_result *r)
 	       r->raw_threads, r->raw_rate);
 	printf("  drover/raw %.1f %%   target >= %.0f %%   %s\n", pct,
 	       LAUNCH_RATE_TARGET_PCT,
-	       launch_verdict(pct >= LAUNCH_RATE_TARGET_PCT));
+	       benchlib_verdict(pct >= LAUNCH_RATE_TARGET_PCT));
 
 	printf("(c) follow delay, %d lines every %d ms through a FIFO to "
 	       "GET /v1/apps/ID/logs?follow=1\n",
@@ -1375,7 +650,7 @@ launch_print(struct launch *l, struct launch_result *r)
 		printf(
 		    "  p99 %.2f ms   target < %.0f ms (every line)   %s\n",
 		    r->follow.p99, LAUNCH_FOLLOW_TARGET_MS,
-		    launch_verdict(r->follow_received == LAUNCH_FOLLOW_LINES &&
+		    benchlib_verdict(r->follow_received == LAUNCH_FOLLOW_LINES &&
 				   r->follow.p99 < LAUNCH_FOLLOW_TARGET_MS));
 	}
 	fflush(stdout);
@@ -1397,90 +672,20 @@ launch_usage(FILE *f)
 }
 
 static int
-launch_parse_int(const char *opt, const char *arg, int min, int max, int *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || v < min || v > max) {
-		fprintf(stderr,
-			"launch: %s wants a number from %d to %d, not "
-			"'%s'\n",
-			opt, min, max, arg);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int
 launch_parse_args(int argc, char **argv, struct launch_opts *o)
 {
-	static const struct option longopts[] = {
-	    {"launches", required_argument, NULL, 'n'},
-	    {"seconds", required_argument, NULL, 's'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"drover", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct benchlib_opt opts[] = {
+	    {"launches", &o->launches, 1, 1000000},
+	    {"seconds", &o->seconds, 1, 3600},
+	    {"threads", &o->threads, 1, 256},
+	    {NULL, NULL, 0, 0},
 	};
-	int ch;
 
 	o->launches = 1000;
 	o->seconds = 10;
 	o->threads = 8;
 	o->drover = "./build/drover";
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'n':
-			if (launch_parse_int("--launches", optarg, 1, 1000000,
-					     &o->launches) == -1)
-				return -1;
-			break;
-		case 's':
-			if (launch_parse_int("--seconds", optarg, 1, 3600,
-					     &o->seconds) == -1)
-				return -1;
-			break;
-		case 't':
-			if (launch_parse_int("--threads", optarg, 1, 256,
-					     &o->threads) == -1)
-				return -1;
-			break;
-		case 'd':
-			o->drover = optarg;
-			break;
-		case 'h':
-			launch_usage(stdout);
-			exit(0);
-		default:
-			launch_usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc) {
-		launch_usage(stderr);
-		return -1;
-	}
-	return 0;
-}
-
-/* The first three fields of /proc/loadavg, or "?". */
-static void
-launch_read_loadavg(struct launch *l)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double a[3];
-
-	snprintf(l->loadavg, sizeof l->loadavg, "?");
-	if (f == NULL)
-		return;
-	if (fscanf(f, "%lf %lf %lf", &a[0], &a[1], &a[2]) == 3)
-		snprintf(l->loadavg, sizeof l->loadavg, "%.2f %.2f %.2f", a[0],
-			 a[1], a[2]);
-	fclose(f);
+	return benchlib_parse_args(argc, argv, opts, &o->drover, launch_usage);
 }
 
 static void
@@ -1494,45 +699,42 @@ main(int argc, char **argv)
 {
 	struct launch l = {0};
 	struct launch_result r = {0};
-	struct launch_http *h = NULL;
-	struct sigaction sa = {.sa_handler = launch_on_signal};
+	struct benchlib_http *h = NULL;
 	int rc = 1;
 
+	benchlib_init("launch");
 	if (launch_parse_args(argc, argv, &l.o) == -1)
 		return 2;
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a ^C should cut a wait short. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "launch: curl_global_init failed\n");
 		return 1;
 	}
 
-	launch_read_loadavg(&l);
+	benchlib_loadavg(l.loadavg, sizeof l.loadavg);
 	launch_progress("starting a master and workers b1, b2");
 	if (launch_setup(&l, &h) == -1)
 		goto out;
 	launch_progress("(a) latency");
-	if (launch_latency(&l, h, &r) == -1 || !launch_cluster_alive(&l))
+	if (launch_latency(&l, h, &r) == -1 ||
+	    !benchlib_cluster_alive(&l.cl, -1))
 		goto out;
 	launch_progress("(b) throughput: drover, then raw posix_spawn");
-	if (launch_throughput(&l, &r) == -1 || !launch_cluster_alive(&l))
+	if (launch_throughput(&l, &r) == -1 ||
+	    !benchlib_cluster_alive(&l.cl, -1))
 		goto out;
 	launch_progress("(c) follow delay");
-	if (launch_follow(&l, h, &r) == -1 || !launch_cluster_alive(&l))
+	if (launch_follow(&l, h, &r) == -1 ||
+	    !benchlib_cluster_alive(&l.cl, -1))
 		goto out;
 	launch_print(&l, &r);
 	rc = 0;
 out:
-	if (atomic_load(&launch_interrupted))
+	if (atomic_load(&benchlib_interrupted))
 		fprintf(stderr, "launch: interrupted\n");
-	launch_http_free(h);
+	benchlib_http_free(h);
 	launch_cleanup(&l);
 	curl_global_cleanup();
-	if (atomic_load(&launch_interrupted))
+	if (atomic_load(&benchlib_interrupted))
 		return 130;
 	return rc;
 }

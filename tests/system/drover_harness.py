@@ -815,6 +815,30 @@ def proc_children(pid):
     return kids
 
 
+def proc_argv(pid):
+    """The argv of pid, or [] when it is gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def worker_app_pids(worker_pid):
+    """The app processes a worker runs: each app runs under its own shim
+    (`drover shim ID`), a child of the worker, so look through the shims to
+    their children; anything else the worker runs (a health-check probe) is
+    returned as it is."""
+    pids = []
+    for kid in proc_children(worker_pid):
+        argv = proc_argv(kid)
+        if len(argv) >= 2 and argv[1] == "shim":
+            pids += [p for p in proc_children(kid) if pid_alive(p)]
+        elif pid_alive(kid):
+            pids.append(kid)
+    return pids
+
+
 def vm_rss_kb(pid):
     """VmRSS (resident set now) of pid in kB, from /proc/PID/status."""
     with open("/proc/%d/status" % pid) as f:

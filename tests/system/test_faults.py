@@ -197,9 +197,9 @@ class Rig:
                                 % (a["id"], a["state"], a["node"], a.get("pid")))
         for name in names:
             listed = {a["pid"] for a in alive if a["node"] == name}
-            for kid in h.proc_children(self.c.workers[name].pid):
+            for kid in h.worker_app_pids(self.c.workers[name].pid):
                 if kid not in listed:
-                    problems.append("pid %d, a child of worker %s (%s), is not listed alive"
+                    problems.append("pid %d, an app process of worker %s (%s), is not listed alive"
                                     % (kid, name, " ".join(_cmdline(kid)) or "?"))
         return problems
 
@@ -380,7 +380,10 @@ def test_worker_sigkill_then_restart(f):
         c.start_worker("w1")
 
     def extra(report):
-        report.run("w1's apps listed dead, lost", lambda: _sentinel_is(f, "w1", lost=True))
+        # The apps run under their shims, which outlive the worker: the
+        # restarted worker adopts them, same process, listed alive again.
+        report.run("w1's apps adopted after restart, same pid",
+                   lambda: _sentinel_adopted(f, "w1"))
         f.kill_orphans()    # they outlived their worker: ours to kill
 
     run_fault(f, "worker SIGKILL+restart", inject, heal, extra=extra)
@@ -396,6 +399,18 @@ def _sentinel_is(rig, node, lost):
         return "%s: %s" % (cur["id"], cur["cause"])
     assert cur["state"] != "dead", cur
     return "%s: %s" % (cur["id"], cur["state"])
+
+
+def _sentinel_adopted(rig, node):
+    """The sentinel on node is alive again with the pid it had."""
+    app = rig.sentinels[node]
+
+    def back():
+        status, cur = rig.c.rest("GET", "/v1/apps/" + app["id"])
+        return status == 200 and cur["state"] not in ("dead", "orphan") and cur
+    cur = h.wait_until(back, 30, desc="%s listed alive again" % app["id"])
+    assert cur["pid"] == app["pid"] and h.pid_alive(cur["pid"]), (app, cur)
+    return "%s: %s, pid %d unchanged" % (cur["id"], cur["state"], cur["pid"])
 
 
 def test_worker_sigstop_then_sigcont(f):
