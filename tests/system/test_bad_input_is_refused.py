@@ -23,7 +23,10 @@ HASH_B = "cd" * 32
 X10 = b"x" * 10
 X10_HASH = hashlib.blake2b(X10, digest_size=32).hexdigest()  # BLAKE2b-256, as drover
 # Fields that change on their own between two reads.
-VOLATILE = {"last_seen_ms", "cpu_pct", "mem_pct", "cpu_user_ms", "cpu_sys_ms", "max_rss_kb"}
+# Fields the heartbeats refresh on their own: a node's "apps" is the live
+# count its last heartbeat reported, so it may lag a launch made just before.
+VOLATILE = {"last_seen_ms", "cpu_pct", "mem_pct", "cpu_user_ms", "cpu_sys_ms", "max_rss_kb",
+            "apps", "health"}
 
 
 # ---- the cluster every case runs against ---------------------------------------
