@@ -824,15 +824,24 @@ def proc_argv(pid):
         return []
 
 
+def proc_comm(pid):
+    """The name of pid (/proc/PID/comm), or "" when it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
 def worker_app_pids(worker_pid):
     """The app processes a worker runs: each app runs under its own shim
-    (`drover shim ID`), a child of the worker, so look through the shims to
+    (named drover-shim), a child of the worker, so look through the shims to
     their children; anything else the worker runs (a health-check probe) is
     returned as it is."""
     pids = []
     for kid in proc_children(worker_pid):
         argv = proc_argv(kid)
-        if len(argv) >= 2 and argv[1] == "shim":
+        if proc_comm(kid) == "drover-shim" or (len(argv) >= 2 and argv[1] == "shim"):
             pids += [p for p in proc_children(kid) if pid_alive(p)]
         elif pid_alive(kid):
             pids.append(kid)
