@@ -44,6 +44,8 @@
  */
 #define APP_DEAD_KEEP_MS (3600 * 1000LL)
 #define APP_DEAD_MAX 1000
+/* Dead apps the state file keeps for a restarted worker (newest first). */
+#define APP_STATE_DEAD_MAX 100
 /* How long a stopping worker waits for the shims to record their apps' ends. */
 #define APP_SHIM_WAIT_MS 3000
 
@@ -1396,9 +1398,19 @@ app_save_state(struct worker *w, bool force)
 	if (!force && !w->state_dirty)
 		return;
 	list = json_array();
+	int dead_kept = 0;
+
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		struct workerstate_app s = { 0 };
 		bool dead = app_is_dead(a);
+
+		/*
+		 * The file is rewritten at every change: it holds the apps a
+		 * restarted worker must adopt, and only the newest dead ones
+		 * (for their logs), so a launch costs the same after a million.
+		 */
+		if (dead && ++dead_kept > APP_STATE_DEAD_MAX)
+			continue;
 
 		s.id = a->id;
 		s.name = a->name;
