@@ -128,8 +128,6 @@ shim_wait_pid(pid_t pid)
 		;
 }
 
-static int shim_run(int, char **);
-
 int
 shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause)
@@ -157,15 +155,13 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	pass[1] = rep[1];
 	sr.path = "/proc/self/exe";
 	/*
-	 * Forked, not exec'd: the shim's code is already in this process, and
-	 * exec'ing the binary again would load its ~60 shared libraries for
-	 * every launch (13 ms here). The fork gets the worker's memory
-	 * copy-on-write; spawn_app's setup closes every descriptor but the two
-	 * passed, and resets signal dispositions and the mask, so nothing of
-	 * the worker (its sockets, its signalfd) is left in the shim.
+	 * Exec'd, not merely forked: the worker has libzmq's threads, and a
+	 * child forked from a threaded process may only make async-signal-safe
+	 * calls until it execs (a lock another thread held at the fork stays
+	 * held forever in the child: seen as shims hanging under ASan). The
+	 * price is loading the binary's libraries again, ~13 ms a launch here.
 	 */
-	sr.run = shim_run;
-	sr.argv = argv + 1;
+	sr.argv = argv;
 	/* The worker's own environment (the app's goes in the request). */
 	sr.envp = environ;
 	sr.cwd = req->dir;
@@ -460,13 +456,6 @@ shim_write_exit(struct shim *s, int status, const struct rusage *ru)
 	free(text);
 }
 
-/* The forked shim: argv is { "shim", ID }. */
-static int
-shim_run(int argc, char **argv)
-{
-	return shim_main(argc, argv);
-}
-
 int
 shim_main(int argc, char **argv)
 {
@@ -485,7 +474,7 @@ shim_main(int argc, char **argv)
 	role = xasprintf("shim %s", argv[1]);
 	log_set_role(role);
 	free(role);
-	/* Forked from the worker, it would look like one in ps: say what it is. */
+	/* Name it for ps and top: every shim's command line is much alike. */
 	prctl(PR_SET_NAME, "drover-shim");
 	/* No terminal, no user: stray hangups and interrupts are not for us. */
 	signal(SIGHUP, SIG_IGN);

@@ -116,15 +116,6 @@ spawn_child(const struct spawn_request *req, int report_fd)
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
 	report.step = SPAWN_STEP_EXEC;
-	if (req->run != NULL) {
-		int argc = 0;
-
-		/* No exec to close the report pipe: its closing says "started". */
-		close(report_fd);
-		while (req->argv[argc] != NULL)
-			argc++;
-		_exit(req->run(argc, (char **)req->argv));
-	}
 	execve(req->path, req->argv, req->envp);
 
 fail:
@@ -226,8 +217,7 @@ spawn_app(const struct spawn_request *req, struct spawn_result *res,
 	 */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	/* A run function goes on in the child: it needs its own memory. */
-	pid = req->run != NULL ? fork() : vfork();
+	pid = vfork();
 	if (pid == 0)
 		spawn_child(req, pipefd[1]);
 	saved = errno;

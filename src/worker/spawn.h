@@ -21,13 +21,6 @@ struct spawn_request {
 	 */
 	const int *pass_fds;
 	int npass; /* at most SPAWN_PASS_MAX */
-	/*
-	 * When set, the child is forked instead (not vforked) and, after the
-	 * same setup, calls run(argc, argv) in place of execve, then _exits
-	 * with what it returns: for a helper whose code is this binary (the
-	 * shim), without paying for loading the binary and its libraries again.
-	 */
-	int (*run)(int argc, char **argv);
 };
 
 #define SPAWN_PASS_MAX 4
