@@ -304,3 +304,13 @@ util_signalfd(const int *sigs, int n)
 	signal(SIGPIPE, SIG_IGN);
 	return fd;
 }
+
+void
+util_strv_free(char **v)
+{
+	if (v == NULL)
+		return;
+	for (char **p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}

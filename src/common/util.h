@@ -51,6 +51,9 @@ void util_format_age(int64_t ms, char *buf, size_t len);
  */
 int util_signalfd(const int *sigs, int n);
 
+/* Free a NULL-terminated array of strings and the strings (NULL is fine). */
+void util_strv_free(char **v);
+
 /* Remove trailing whitespace (newline) in place. */
 void util_chomp(char *s);
 

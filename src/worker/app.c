@@ -509,16 +509,6 @@ app_build_env(struct worker *w, const char *id, json_t *env,
 	return envp;
 }
 
-static void
-app_free_strv(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 /* A pidfd on pid, but only while pid is still the process started at start. */
 static int
 app_open_pidfd(pid_t pid, unsigned long long start)
@@ -769,8 +759,8 @@ refuse:
 		check_free(a->check);
 		json_decref(a->check_spec);
 		free(a->log_path);
-		app_free_strv(a->argv);
-		app_free_strv(a->envp);
+		util_strv_free(a->argv);
+		util_strv_free(a->envp);
 		free(a->id);
 		free(a->name);
 		free(a->path);
@@ -787,8 +777,8 @@ out:
 	free(exe);
 	free(libdir);
 	free(logpath);
-	app_free_strv(argv);
-	app_free_strv(envp);
+	util_strv_free(argv);
+	util_strv_free(envp);
 }
 
 /*
@@ -1021,8 +1011,8 @@ app_free(struct app *a)
 		close(a->pidfd);
 	if (a->shim_pidfd != -1)
 		close(a->shim_pidfd);
-	app_free_strv(a->argv);
-	app_free_strv(a->envp);
+	util_strv_free(a->argv);
+	util_strv_free(a->envp);
 	free(a->cwd);
 	free(a->log_path);
 	json_decref(a->args);

@@ -232,16 +232,6 @@ struct shim {
 	unsigned long long start;
 };
 
-static void
-shim_strv_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 static char **
 shim_strv(json_t *a)
 {
@@ -254,7 +244,7 @@ shim_strv(json_t *a)
 	v = xcalloc(json_array_size(a) + 1, sizeof *v);
 	json_array_foreach(a, i, s) {
 		if (!json_is_string(s)) {
-			shim_strv_free(v);
+			util_strv_free(v);
 			return NULL;
 		}
 		v[i] = xstrdup(json_string_value(s));
@@ -383,8 +373,8 @@ shim_free(struct shim *s)
 	applog_close(s->log);
 	if (s->out_fd != -1)
 		close(s->out_fd);
-	shim_strv_free(s->argv);
-	shim_strv_free(s->envp);
+	util_strv_free(s->argv);
+	util_strv_free(s->envp);
 	free(s->id);
 	free(s->dir);
 	free(s->path);

@@ -102,16 +102,6 @@ workerstate_write(const char *path, json_t *apps)
 	return rc;
 }
 
-static void
-workerstate_strv_free(char **v)
-{
-	if (v == NULL)
-		return;
-	for (char **p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 /* A NULL-terminated copy of an array of strings without NUL bytes. */
 static int
 workerstate_get_strv(json_t *obj, const char *key, char ***out, char **cause)
@@ -134,7 +124,7 @@ workerstate_get_strv(json_t *obj, const char *key, char ***out, char **cause)
 		if (!json_is_string(v) ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
 			*cause = xasprintf("'%s'[%zu] is not a string", key, i);
-			workerstate_strv_free(strv);
+			util_strv_free(strv);
 			return -1;
 		}
 		strv[i] = xstrdup(json_string_value(v));
@@ -288,8 +278,8 @@ workerstate_parse_app(json_t *j, struct workerstate_app *s, char **cause)
 	snprintf(s->cause, sizeof s->cause, "%s", c);
 	return 0;
 fail:
-	workerstate_strv_free(s->argv);
-	workerstate_strv_free(s->envp);
+	util_strv_free(s->argv);
+	util_strv_free(s->envp);
 	s->argv = s->envp = NULL;
 	return -1;
 }
@@ -304,8 +294,8 @@ workerstate_app_clear(struct workerstate_app *s)
 	free(s->cwd);
 	json_decref(s->args);
 	json_decref(s->check);
-	workerstate_strv_free(s->argv);
-	workerstate_strv_free(s->envp);
+	util_strv_free(s->argv);
+	util_strv_free(s->envp);
 }
 
 void
