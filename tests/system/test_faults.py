@@ -40,7 +40,11 @@ pytestmark = [pytest.mark.faults, pytest.mark.netns]
 WORKERS = ("w1", "w2", "w3")
 WINDOW = 2.5           # seconds a fault lasts
 READY_DEADLINE = 30    # seconds for every node to be ready again after a heal
-RSS_RATIO, RSS_SLACK_KB = 1.10, 2048
+# Memory must come back within 10 % (+ a little) of before. Under the
+# sanitizer build the allocator's own bookkeeping moves a daemon's RSS by a
+# few MiB on its own, so the absolute slack is larger there.
+SANITIZED = "asan" in os.path.basename(os.path.dirname(os.environ.get("DROVER_BIN", "")))
+RSS_RATIO, RSS_SLACK_KB = 1.10, (6144 if SANITIZED else 2048)
 SHORT_APP = ["-c", "sleep 0.3"]
 
 
@@ -295,7 +299,8 @@ def run_fault(rig, fault, inject, heal, during=None, names=WORKERS, extra=None):
     if extra is not None:
         extra(report)
     report.run("after: settle", lambda: rig.settle(names))
-    report.check("RSS within 10%+2MiB", *rig.check_rss(before, names))
+    report.check("RSS within 10%%+%dMiB" % (RSS_SLACK_KB // 1024),
+                 *rig.check_rss(before, names))
     report.done()
 
 
