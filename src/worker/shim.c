@@ -31,6 +31,8 @@ extern char **environ;
 #define SHIM_SPEC_MAX (64 * 1024 * 1024)
 /* A shim that has not said how the start went by then is killed. */
 #define SHIM_REPORT_TIMEOUT_MS 10000
+/* How long the worker waits for a shim between its own chores. */
+#define SHIM_WAIT_SLICE_MS 50
 #define SHIM_REPORT_MAX 512
 
 /* ---- the worker's side ---------------------------------------------------- */
@@ -83,6 +85,9 @@ shim_spec_fd(const struct shim_request *req, char **cause)
 	return fd;
 }
 
+void (*shim_on_wait)(void *);
+void *shim_on_wait_arg;
+
 /* Read the shim's one line: "started PID START" or "failed CAUSE". */
 static ssize_t
 shim_read_report(int fd, char *buf, size_t len)
@@ -97,6 +102,15 @@ shim_read_report(int fd, char *buf, size_t len)
 
 		if (left <= 0)
 			return -1;
+		/*
+		 * In short slices, with the worker's chores between them: a
+		 * shim's start (an exec, slow on a busy machine) must not keep
+		 * the worker from its heartbeats.
+		 */
+		if (left > SHIM_WAIT_SLICE_MS)
+			left = SHIM_WAIT_SLICE_MS;
+		if (shim_on_wait != NULL)
+			shim_on_wait(shim_on_wait_arg);
 		if (poll(&p, 1, (int)left) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -44,4 +44,11 @@ int shim_start(const struct shim_request *req, struct shim_result *res,
 /* Entry point of the hidden role `drover shim ID` (fds 3 and 4 set up). */
 int shim_main(int argc, char **argv);
 
+/*
+ * Called while the worker waits for a shim to report its start, every 50 ms
+ * or so, with shim_on_wait_arg: the worker sends its heartbeat from there.
+ */
+extern void (*shim_on_wait)(void *);
+extern void *shim_on_wait_arg;
+
 #endif

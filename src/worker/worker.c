@@ -27,6 +27,7 @@
 #include "worker/store.h"
 #include "worker/logstream.h"
 #include "worker/rpc.h"
+#include "worker/shim.h"
 
 #define WORKER_MONITOR_ENDPOINT "inproc://drover-dealer-monitor"
 /* A HELLO unanswered this long is sent again. */
@@ -270,6 +271,13 @@ worker_heartbeat_if_due(struct worker *w)
 	}
 }
 
+/* For shim_on_wait: a shim's slow start must not cost a heartbeat. */
+static void
+worker_heartbeat_while_waiting(void *arg)
+{
+	worker_heartbeat_if_due(arg);
+}
+
 static void
 worker_handle_dealer(struct worker *w)
 {
@@ -506,6 +514,8 @@ worker_main(int argc, char **argv)
 	 * before the first HELLO, which lists them.
 	 */
 	app_on_output = logstream_on_output;
+	shim_on_wait = worker_heartbeat_while_waiting;
+	shim_on_wait_arg = &w;
 	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 

@@ -35,7 +35,9 @@ import urllib.error
 import urllib.request
 
 DEFAULT_BIN = "/work/main/build/drover"
-HEARTBEAT_MS = 200
+# 500 ms: the sanitizer build starts each app's shim (an exec) tens of ms
+# slower, and 2.5 intervals of 200 ms left a busy worker too little room.
+HEARTBEAT_MS = 500
 # Generous: the machine is shared and has two cores.
 TIMEOUT = 20
 CMD_TIMEOUT = 60
