@@ -54,8 +54,9 @@ def drover_pid(proc):
     return None
 
 
-def test_copy_of_256_mib_keeps_memory_bounded(netns_cluster, tmp_path):
-    c = netns_cluster
+def test_copy_of_256_mib_keeps_memory_bounded(make_cluster, tmp_path):
+    # Short heartbeats: a copy that starved them would show at once.
+    c = make_cluster(mode="netns", heartbeat_ms=200)
     assert c.heartbeat_ms == 200
     exe = ap.build_small_exe(tmp_path, "bigdata-prog")
     data = ap.write_random_file(str(tmp_path / "blob.bin"), SIZE)

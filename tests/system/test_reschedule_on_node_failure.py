@@ -120,11 +120,12 @@ def test_no_node_to_move_to_says_why(netns_cluster):
 
 
 @pytest.mark.parametrize("outage", ["short", "reconnect"])
-def test_stale_copy_is_stopped_when_link_returns(netns_cluster, outage):
+def test_stale_copy_is_stopped_when_link_returns(make_cluster, outage):
     """short: the link returns before the worker notices, and its heartbeats
     resume on the same connection; reconnect: the worker gives the
     connection up and registers again (HELLO with its apps)."""
-    c = netns_cluster
+    # The outage lengths below are measured in 200 ms heartbeats.
+    c = make_cluster(mode="netns", heartbeat_ms=200)
     c.start_worker("w1")
     c.start_worker("w2")
     c.wait_ready("w1", "w2", timeout=30)
