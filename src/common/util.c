@@ -314,3 +314,17 @@ util_strv_free(char **v)
 		free(*p);
 	free(v);
 }
+
+bool
+util_name_valid(const char *s, size_t max, const char *also)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > max || s[0] == '.' || s[0] == '-')
+		return false;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && strchr(also, *p) == NULL)
+			return false;
+	return true;
+}

@@ -2,6 +2,7 @@
 #ifndef DROVER_UTIL_H
 #define DROVER_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,13 @@ void util_format_age(int64_t ms, char *buf, size_t len);
  * Fatal on failure (start-up only).
  */
 int util_signalfd(const int *sigs, int n);
+
+/*
+ * Whether s may name something that becomes a file or path component: 1 to
+ * max of letters, digits and the characters in also, not starting with '.'
+ * or '-' (so never "..", a dotfile or an option).
+ */
+bool util_name_valid(const char *s, size_t max, const char *also);
 
 /* Free a NULL-terminated array of strings and the strings (NULL is fine). */
 void util_strv_free(char **v);

@@ -163,16 +163,7 @@ upload_send(struct master *m, const char *node, struct msg *msg)
 static bool
 upload_name_valid(const char *s)
 {
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 128 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '_' &&
-		    *p != '-' && *p != '+')
-			return false;
-	return true;
+	return util_name_valid(s, 128, "._-+");
 }
 
 static bool

@@ -91,16 +91,7 @@ node_count(struct node_table *t)
 bool
 node_name_valid(const char *name)
 {
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 63 || name[0] == '.' || name[0] == '-')
-		return false;
-	for (const char *p = name; *p != '\0'; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '_' &&
-		    *p != '-')
-			return false;
-	return true;
+	return util_name_valid(name, 63, "._-");
 }
 
 void

@@ -162,16 +162,7 @@ workerstate_dup_opt(const char *s)
 static bool
 workerstate_id_valid(const char *id)
 {
-	size_t len = strlen(id);
-
-	if (len == 0 || len > 128 || id[0] == '.' || id[0] == '-')
-		return false;
-	for (const char *p = id; *p != '\0'; p++)
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '.' && *p != '_' &&
-		    *p != '-')
-			return false;
-	return true;
+	return util_name_valid(id, 128, "._-");
 }
 
 static int
