@@ -19,6 +19,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct procfs_status ss;
 	struct procfs_meminfo mi;
 	struct procfs_cpu cpu;
+	struct procfs_io io;
 	char *text;
 
 	if ((text = malloc(size == 0 ? 1 : size)) == NULL)
@@ -33,6 +34,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)procfs_parse_status(text, size, &ss);
 	if (procfs_parse_meminfo(text, size, &mi) == 0 && mi.mem_total_kb <= 0)
+		abort();
+	if (procfs_parse_io(text, size, &io) == 0 &&
+	    (io.read_bytes < 0 || io.write_bytes < 0))
 		abort();
 	if (procfs_parse_cpu(text, size, &cpu) == 0 && cpu.idle > cpu.total)
 		abort();

@@ -19,25 +19,13 @@ static long long
 cmd_events_since(const char *s)
 {
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	int64_t ago;
 
-	if (end == s || v < 0)
+	if (strtoll(s, &end, 10) >= 0 && end != s && *end == '\0')
+		return strtoll(s, NULL, 10);
+	if ((ago = util_parse_duration_ms(s)) == -1)
 		return -1;
-	if (*end == '\0')
-		return v;
-	if (end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 's':
-		return util_wall_ms() - v * 1000;
-	case 'm':
-		return util_wall_ms() - v * 60000;
-	case 'h':
-		return util_wall_ms() - v * 3600000;
-	case 'd':
-		return util_wall_ms() - v * 86400000;
-	}
-	return -1;
+	return util_wall_ms() - ago;
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "common/util.h"
 #include "common/xmem.h"
 
 /*
@@ -52,25 +53,6 @@ cmd_launch_parse_size(const char *text)
 }
 
 static int cmd_launch_usage(const char *, const char *);
-
-/* A duration: "10s", "500ms", "2m", or plain milliseconds. -1 if not one. */
-static long long
-cmd_launch_parse_ms(const char *text)
-{
-	char *end;
-	long long n;
-
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	n = strtoll(text, &end, 10);
-	if (strcmp(end, "") == 0 || strcmp(end, "ms") == 0)
-		return n;
-	if (strcmp(end, "s") == 0)
-		return n * 1000;
-	if (strcmp(end, "m") == 0)
-		return n * 60000;
-	return -1;
-}
 
 /*
  * --check http:PORT/PATH | tcp:PORT | exec:CMD into the API's check object,
@@ -157,7 +139,7 @@ cmd_launch_policies(struct args *a, json_t *body)
 
 		if ((v = args_get(a, timing[i].opt)) == NULL)
 			continue;
-		if (check == NULL || (ms = cmd_launch_parse_ms(v)) <= 0) {
+		if (check == NULL || (ms = util_parse_duration_ms(v)) <= 0) {
 			json_decref(check);
 			return cmd_launch_usage(check == NULL ? "--check-* needs "
 			    "--check: " : "a duration such as 10s or 500ms, not ",

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <sodium.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,6 +42,31 @@ util_wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+util_parse_duration_ms(const char *text)
+{
+	static const struct {
+		const char *suffix;
+		int64_t ms;
+	} units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { "d", 86400000 },
+	};
+	char *end;
+	long long n;
+
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(end, units[i].suffix) == 0)
+			return n > INT64_MAX / units[i].ms ? -1 : n * units[i].ms;
+	return -1;
 }
 
 int
@@ -252,13 +277,33 @@ fail:
 void
 util_random_hex(char *buf, size_t n)
 {
+	static const char digits[] = "0123456789abcdef";
 	unsigned char raw[256];
+	size_t got = 0;
+	ssize_t r;
 
 	if (n > sizeof raw)
 		n = sizeof raw;
-	randombytes_buf(raw, n);
-	sodium_bin2hex(buf, 2 * n + 1, raw, n);
-	sodium_memzero(raw, sizeof raw);
+	/*
+	 * The kernel's generator, which libsodium's randombytes_buf reads on
+	 * Linux too; calling it directly keeps this file free of libsodium,
+	 * so drover-shim links libc alone. Up to 256 bytes are never cut short
+	 * once the pool is ready; the loop is for the letter of the manual.
+	 */
+	while (got < n) {
+		if ((r = getrandom(raw + got, n - got, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("getrandom");
+		}
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = digits[raw[i] >> 4];
+		buf[2 * i + 1] = digits[raw[i] & 0xf];
+	}
+	buf[2 * n] = '\0';
+	explicit_bzero(raw, sizeof raw);
 }
 
 void

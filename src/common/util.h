@@ -14,6 +14,13 @@ int64_t util_now_us(void);
 int64_t util_wall_ms(void);
 
 /*
+ * A duration for people: "500ms", "10s", "5m", "2h", "7d", or a plain
+ * number of milliseconds. Returns milliseconds, or -1 when the text is not
+ * one (or would not fit in 64 bits).
+ */
+int64_t util_parse_duration_ms(const char *text);
+
+/*
  * Split "HOST:PORT" (or "[V6]:PORT") into host and port. Returns 0, or -1
  * with *cause set (caller frees) when the text is not an address.
  */
@@ -39,7 +46,7 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
  */
 char *util_read_file(const char *path, size_t max, size_t *lenp);
 
-/* Fill buf with 2*n hex characters of n random bytes (libsodium) plus NUL. */
+/* Fill buf with 2*n hex characters of n random bytes (getrandom) plus NUL. */
 void util_random_hex(char *buf, size_t n);
 
 /* Format an age in milliseconds for people: "0.4s", "12s", "3m", "2h". */

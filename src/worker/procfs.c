@@ -5,6 +5,7 @@
  */
 #include "worker/procfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -146,13 +147,20 @@ procfs_parse_stat(const char *text, size_t len, struct procfs_stat *out)
 			break;
 		case 14:
 		case 15:
+		case 16:
+		case 17:
 		case 22:
+			/* cutime and cstime are %ld but never negative. */
 			if (neg)
 				return -1;
 			if (field == 14)
 				out->utime = v;
 			else if (field == 15)
 				out->stime = v;
+			else if (field == 16)
+				out->cutime = v;
+			else if (field == 17)
+				out->cstime = v;
 			else
 				out->starttime = v;
 			break;
@@ -249,6 +257,23 @@ procfs_parse_status(const char *text, size_t len, struct procfs_status *out)
 	    procfs_key_long(&keys[1], &out->vm_rss_kb) == -1 ||
 	    procfs_key_long(&keys[2], &out->threads) == -1)
 		return -1;
+	return 0;
+}
+
+int
+procfs_parse_io(const char *text, size_t len, struct procfs_io *out)
+{
+	struct procfs_key keys[] = {
+	    {"rchar", 0, 0, 0},
+	    {"wchar", 0, 0, 0},
+	};
+
+	if (procfs_parse_keys(text, len, keys, 2) == -1 || !keys[0].seen ||
+	    !keys[1].seen || keys[0].value > LLONG_MAX ||
+	    keys[1].value > LLONG_MAX)
+		return -1;
+	out->read_bytes = (long long)keys[0].value;
+	out->write_bytes = (long long)keys[1].value;
 	return 0;
 }
 
@@ -401,6 +426,44 @@ procfs_read_status(pid_t pid, struct procfs_status *out)
 		errno = EINVAL;
 	free(buf);
 	return rc;
+}
+
+int
+procfs_read_io(pid_t pid, struct procfs_io *out)
+{
+	char path[64], buf[PROCFS_HEAD_MAX];
+	size_t len;
+
+	if (pid <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+	if (procfs_read_file(path, buf, sizeof buf, 0, &len) == -1)
+		return -1;
+	if (procfs_parse_io(buf, len, out) == -1) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+long
+procfs_count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	long n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	if ((dir = opendir(path)) == NULL)
+		return -1;
+	while ((d = readdir(dir)) != NULL)
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
 }
 
 int

@@ -20,6 +20,8 @@ struct procfs_stat {
 	int session;
 	unsigned long long utime;     /* clock ticks */
 	unsigned long long stime;     /* clock ticks */
+	unsigned long long cutime;    /* of its children it waited for */
+	unsigned long long cstime;
 	unsigned long long starttime; /* clock ticks after boot */
 	long num_threads;
 	long rss_pages;
@@ -30,6 +32,15 @@ struct procfs_status {
 	long vm_hwm_kb;
 	long vm_rss_kb;
 	long threads;
+};
+
+/*
+ * /proc/PID/io: bytes the task read and wrote through system calls (pipes
+ * and sockets included, not only storage). Readable by root or the owner.
+ */
+struct procfs_io {
+	long long read_bytes;  /* rchar */
+	long long write_bytes; /* wchar */
 };
 
 /* /proc/meminfo. */
@@ -46,11 +57,15 @@ struct procfs_cpu {
 
 int procfs_parse_stat(const char *text, size_t len, struct procfs_stat *out);
 int procfs_parse_status(const char *text, size_t len, struct procfs_status *out);
+int procfs_parse_io(const char *text, size_t len, struct procfs_io *out);
 int procfs_parse_meminfo(const char *text, size_t len, struct procfs_meminfo *out);
 int procfs_parse_cpu(const char *text, size_t len, struct procfs_cpu *out);
 
 int procfs_read_stat(pid_t pid, struct procfs_stat *out);
 int procfs_read_status(pid_t pid, struct procfs_status *out);
+int procfs_read_io(pid_t pid, struct procfs_io *out);
+/* The number of open descriptors of pid, or -1 when unreadable. */
+long procfs_count_fds(pid_t pid);
 int procfs_read_meminfo(struct procfs_meminfo *out);
 int procfs_read_cpu(struct procfs_cpu *out);
 

@@ -108,6 +108,16 @@ test_procfs_status(const char *text, size_t len, struct procfs_status *st)
 }
 
 static int
+test_procfs_io_parse(const char *text, size_t len, struct procfs_io *io)
+{
+	char *buf = test_procfs_copy(text, len);
+	int rc = procfs_parse_io(buf, len, io);
+
+	free(buf);
+	return rc;
+}
+
+static int
 test_procfs_meminfo_parse(const char *text, size_t len,
 			  struct procfs_meminfo *mi)
 {
@@ -163,6 +173,11 @@ test_procfs_stat_comm_with_parens(void **state)
 	assert_int_equal(STAT(test_procfs_stat_parens_text, &st), 0);
 	assert_int_equal(st.pid, 5326);
 	assert_string_equal(st.comm, "(a b) c)");
+	/* utime stime cutime cstime: "4 1 4 2". */
+	assert_int_equal(st.utime, 4);
+	assert_int_equal(st.stime, 1);
+	assert_int_equal(st.cutime, 4);
+	assert_int_equal(st.cstime, 2);
 	assert_int_equal(st.state, 'R');
 	assert_int_equal(st.ppid, 5324);
 	assert_int_equal(st.utime, 4);
@@ -675,6 +690,61 @@ test_procfs_ticks(void **state)
 	assert_int_equal(procfs_ticks_to_ms(ULLONG_MAX), LLONG_MAX);
 }
 
+/* /proc/PID/io as a 6.x kernel writes it. */
+static const char test_procfs_io_text[] =
+    "rchar: 4292\nwchar: 1048576\nsyscr: 9\nsyscw: 256\n"
+    "read_bytes: 0\nwrite_bytes: 4096\ncancelled_write_bytes: 0\n";
+
+static void
+test_procfs_io_plain(void **state)
+{
+	struct procfs_io io;
+
+	(void)state;
+	assert_int_equal(test_procfs_io_parse(test_procfs_io_text,
+	    strlen(test_procfs_io_text), &io), 0);
+	assert_int_equal(io.read_bytes, 4292);
+	assert_int_equal(io.write_bytes, 1048576);
+}
+
+static void
+test_procfs_io_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"", "rchar: 1\n", "wchar: 1\n", "rchar: x\nwchar: 1\n",
+		"rchar: 1\nwchar: 99999999999999999999\n",
+		"rchar: 1\nrchar: 2\nwchar: 1\n", "rchar 1\nwchar: 1\n",
+	};
+	struct procfs_io io;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(test_procfs_io_parse(bad[i], strlen(bad[i]),
+		    &io), -1);
+	/* Cut inside the wchar number: refused, not misread. */
+	assert_int_equal(test_procfs_io_parse(test_procfs_io_text, 24, &io),
+	    -1);
+}
+
+static void
+test_procfs_read_own_io_and_fds(void **state)
+{
+	struct procfs_io io;
+	long before, after;
+	int fd;
+
+	(void)state;
+	assert_int_equal(procfs_read_io(getpid(), &io), 0);
+	assert_true(io.read_bytes >= 0 && io.write_bytes >= 0);
+	before = procfs_count_fds(getpid());
+	assert_true(before >= 0);
+	fd = dup(0);
+	after = procfs_count_fds(getpid());
+	close(fd);
+	assert_int_equal(after, before + 1);
+	assert_int_equal(procfs_count_fds(INT_MAX), -1);
+}
+
 int
 main(void)
 {
@@ -694,6 +764,9 @@ main(void)
 	    cmocka_unit_test(test_procfs_meminfo_plain),
 	    cmocka_unit_test(test_procfs_meminfo_rejects),
 	    cmocka_unit_test(test_procfs_meminfo_respects_len),
+	    cmocka_unit_test(test_procfs_io_plain),
+	    cmocka_unit_test(test_procfs_io_rejects),
+	    cmocka_unit_test(test_procfs_read_own_io_and_fds),
 	    cmocka_unit_test(test_procfs_cpu_plain),
 	    cmocka_unit_test(test_procfs_cpu_rejects),
 	    cmocka_unit_test(test_procfs_cpu_respects_len),

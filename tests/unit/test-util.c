@@ -417,6 +417,29 @@ test_util_clocks(void **state)
 	assert_true(util_wall_ms() > 1577836800000LL);
 }
 
+static void
+test_util_parse_duration(void **state)
+{
+	(void)state;
+	assert_int_equal(util_parse_duration_ms("250"), 250);
+	assert_int_equal(util_parse_duration_ms("500ms"), 500);
+	assert_int_equal(util_parse_duration_ms("10s"), 10000);
+	assert_int_equal(util_parse_duration_ms("5m"), 300000);
+	assert_int_equal(util_parse_duration_ms("2h"), 7200000);
+	assert_int_equal(util_parse_duration_ms("30d"), 2592000000LL);
+	assert_int_equal(util_parse_duration_ms("0s"), 0);
+	assert_int_equal(util_parse_duration_ms(""), -1);
+	assert_int_equal(util_parse_duration_ms("s"), -1);
+	assert_int_equal(util_parse_duration_ms("-5s"), -1);
+	assert_int_equal(util_parse_duration_ms(" 5s"), -1);
+	assert_int_equal(util_parse_duration_ms("5 s"), -1);
+	assert_int_equal(util_parse_duration_ms("5w"), -1);
+	assert_int_equal(util_parse_duration_ms("5sec"), -1);
+	assert_int_equal(util_parse_duration_ms("99999999999999999999"), -1);
+	assert_int_equal(util_parse_duration_ms("9223372036854775807d"), -1);
+	assert_int_equal(util_parse_duration_ms(NULL), -1);
+}
+
 int
 main(void)
 {
@@ -442,6 +465,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_util_write_file_no_dir,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test(test_util_format_age),
+		cmocka_unit_test(test_util_parse_duration),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p_over_file,
