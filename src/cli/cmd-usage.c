@@ -3,11 +3,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "cli/client.h"
 #include "cli/cmd.h"
+#include "cli/history.h"
 #include "cli/table.h"
+#include "common/util.h"
 #include "common/xmem.h"
+
+/* Sparklines this wide at most, and never wider than the terminal allows. */
+#define CMD_USAGE_CHART_MAX 72
 
 /* Add a row for one usage object (an app, the total or the children). */
 static void
@@ -91,6 +98,61 @@ cmd_usage_fetch(struct cmd_ctx *ctx, const char *node, json_t **usage)
 	return CMD_FAILED;
 }
 
+/* Room for a sparkline beside its label and figures on this terminal. */
+static int
+cmd_usage_chart_width(void)
+{
+	struct winsize ws;
+	int width = CMD_USAGE_CHART_MAX;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 &&
+	    ws.ws_col - 40 < width)
+		width = ws.ws_col - 40;
+	return width < 10 ? 10 : width;
+}
+
+/* usage APP --history [--since 1h] [--step 1m] [--chart]. */
+static int
+cmd_usage_history(struct cmd_ctx *ctx, struct args *a)
+{
+	const char *since = args_get(a, "since"), *step = args_get(a, "step");
+	char *id, *path;
+	json_t *series;
+	int r;
+
+	if (a->argc != 1) {
+		fprintf(stderr, "drover usage: --history needs an app: usage APP "
+		    "--history [--since 1h] [--step 1m]\n");
+		return CMD_USAGE;
+	}
+	if (since != NULL && util_parse_duration_ms(since) == -1) {
+		fprintf(stderr, "drover usage: --since takes a duration such as "
+		    "30m, 6h or 7d, not %s\n", since);
+		return CMD_USAGE;
+	}
+	if (step != NULL && util_parse_duration_ms(step) < 1000) {
+		fprintf(stderr, "drover usage: --step takes a duration of 1s or "
+		    "more, such as 10s or 1m, not %s\n", step);
+		return CMD_USAGE;
+	}
+	id = cmd_escape(a->argv[0]);
+	path = xasprintf("/v1/apps/%s/usage?since=%s%s%s", id,
+	    since != NULL ? since : "1h", step != NULL ? "&step=" : "",
+	    step != NULL ? step : "");
+	free(id);
+	r = cmd_call(ctx, "GET", path, NULL, &series);
+	free(path);
+	if (r != CMD_OK)
+		return r;
+	if (ctx->json)
+		cmd_print_json(series);
+	else
+		history_print(stdout, series, args_has(a, "chart") ||
+		    isatty(STDOUT_FILENO), cmd_usage_chart_width());
+	json_decref(series);
+	return CMD_OK;
+}
+
 static int
 cmd_usage_exec(struct cmd_ctx *ctx, struct args *a)
 {
@@ -99,6 +161,13 @@ cmd_usage_exec(struct cmd_ctx *ctx, struct args *a)
 	size_t i;
 	int rc = CMD_OK, r;
 
+	if (args_has(a, "history"))
+		return cmd_usage_history(ctx, a);
+	if (args_has(a, "since") || args_has(a, "step") || args_has(a, "chart")) {
+		fprintf(stderr, "drover usage: --since, --step and --chart go with "
+		    "--history\n");
+		return CMD_USAGE;
+	}
 	if (a->argc > 0) {
 		if (cmd_usage_fetch(ctx, a->argv[0], &usage) != CMD_OK)
 			return CMD_FAILED;
@@ -147,9 +216,10 @@ cmd_usage_exec(struct cmd_ctx *ctx, struct args *a)
 
 const struct cmd_entry cmd_usage_entry = {
 	.name = "usage",
-	.usage = "[NODE]",
-	.summary = "CPU time and peak memory of the apps on one node or all",
-	.options = "",
+	.usage = "[NODE] | APP --history [--since 1h] [--step 1m] [--chart]",
+	.summary = "CPU time and peak memory of the apps on a node, or an app's "
+	    "history",
+	.options = "history,since=,step=,chart",
 	.min_args = 0,
 	.max_args = 1,
 	.flags = 0,

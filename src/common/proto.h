@@ -32,7 +32,13 @@ enum msg_type {
 	MSG_WELCOME = 101,
 	/* master -> worker. {"error", "fatal":bool}: fatal means give up. */
 	MSG_REFUSED = 102,
-	/* worker -> master, every heartbeat_ms. {"cpu_pct", "mem_pct", "apps"} */
+	/*
+	 * worker -> master, every heartbeat_ms. {"cpu_pct", "mem_pct", "apps",
+	 * "app_states":[app objects], "samples":[{"id", "t", "cpu_user_pct",
+	 * "cpu_sys_pct", "rss_kb", "max_rss_kb", "procs", "threads", "fds",
+	 * "read_bytes", "write_bytes"}]} (samples: the resource history since
+	 * the last heartbeat, at most SAMPLER_BATCH_MAX; -1 is "unknown")
+	 */
 	MSG_HEARTBEAT = 103,
 	/*
 	 * master -> worker. {"error"}: a message came from a connection the

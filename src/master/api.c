@@ -42,6 +42,7 @@ static const struct api_route api_routes[] = {
 	{ "POST", "/v1/apps/:id/stop", api_apps_stop, NULL },
 	{ "POST", "/v1/apps/:id/signal", api_apps_signal, NULL },
 	{ "GET", "/v1/apps/:id/logs", api_apps_logs, NULL },
+	{ "GET", "/v1/apps/:id/usage", api_apps_usage, NULL },
 	{ "GET", "/v1/artifacts", api_artifacts_list, NULL },
 	{ "POST", "/v1/artifacts", api_artifacts_create, NULL },
 	{ "DELETE", "/v1/artifacts/:name", api_artifacts_delete, NULL },

@@ -105,6 +105,7 @@ int api_apps_get(struct api_request *, json_t **reply);
 int api_apps_stop(struct api_request *, json_t **reply);
 int api_apps_signal(struct api_request *, json_t **reply);
 int api_apps_logs(struct api_request *, json_t **reply);
+int api_apps_usage(struct api_request *, json_t **reply);
 int api_artifacts_list(struct api_request *, json_t **reply);
 int api_artifacts_create(struct api_request *, json_t **reply);
 int api_artifacts_delete(struct api_request *, json_t **reply);

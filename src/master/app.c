@@ -134,6 +134,12 @@ app_add(struct app_registry *r, const char *node, json_t *obj)
 }
 
 struct app_record *
+app_at(struct app_registry *r, size_t i)
+{
+	return i < r->n ? r->v[i] : NULL;
+}
+
+struct app_record *
 app_lookup(struct app_registry *r, const char *id)
 {
 	return zhashx_lookup(r->by_id, id);

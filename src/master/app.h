@@ -58,6 +58,8 @@ bool app_record_alive(const struct app_record *);
  */
 size_t app_mark_lost(struct app_registry *, const char *node, int64_t now,
     const char *why, void (*changed)(struct app_record *, void *), void *arg);
+/* The record at index i in launch order, or NULL past the end. */
+struct app_record *app_at(struct app_registry *, size_t i);
 /* How many of node's apps are alive. */
 int app_count_alive(struct app_registry *, const char *node);
 

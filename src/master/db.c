@@ -7,17 +7,16 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmem.h"
+#include "master/db-internal.h"
 
 /* Events kept: the oldest go once there are more. */
 #define DB_EVENTS_MAX 200000
 
-struct db {
-	sqlite3 *h;
-	char *path;
-	bool in_txn;
-	int64_t events_since_trim;
-};
-
+/*
+ * A new file gets the first schema, then every migration in turn: the path
+ * an old database takes is the one every new one takes, so it is never
+ * left untried.
+ */
 static const char *const db_schema_v1 =
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE nodes (name TEXT PRIMARY KEY, record TEXT NOT NULL);"
@@ -32,8 +31,22 @@ static const char *const db_schema_v1 =
     "CREATE INDEX events_app ON events (app);"
     "CREATE INDEX events_node ON events (node);";
 
+/* db_migrations[v] turns schema v into v + 1. */
+static const char *const db_migrations[DB_SCHEMA_VERSION] = {
+	[1] =
+	/* 2: the apps' resource history, as sampled (raw) and per minute. */
+	"CREATE TABLE samples_raw (app TEXT NOT NULL, t INTEGER NOT NULL,"
+	"  cpu_user REAL, cpu_sys REAL, rss_kb INTEGER, max_rss_kb INTEGER,"
+	"  procs INTEGER, threads INTEGER, fds INTEGER, read_bytes INTEGER,"
+	"  write_bytes INTEGER, PRIMARY KEY (app, t)) WITHOUT ROWID;"
+	"CREATE TABLE samples_1m (app TEXT NOT NULL, t INTEGER NOT NULL,"
+	"  cpu_user REAL, cpu_sys REAL, rss_kb INTEGER, max_rss_kb INTEGER,"
+	"  procs INTEGER, threads INTEGER, fds INTEGER, read_bytes INTEGER,"
+	"  write_bytes INTEGER, PRIMARY KEY (app, t)) WITHOUT ROWID;",
+};
+
 /* Run SQL that returns no rows; log and return -1 on failure. */
-static int
+int
 db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;
@@ -122,15 +135,33 @@ db_open(const char *path, char **cause)
 		goto fail_exec;
 	if (version == 0) {
 		char *sql = xasprintf("BEGIN; %s INSERT INTO meta VALUES "
-		    "('schema', '%d'); COMMIT;", db_schema_v1, DB_SCHEMA_VERSION);
+		    "('schema', '1'); COMMIT;", db_schema_v1);
 		int rc = db_exec(db, sql);
 
 		free(sql);
 		if (rc == -1)
 			goto fail_exec;
 		log_info("created state database %s", path);
+		version = 1;
+	} else if (version < DB_SCHEMA_VERSION)
+		log_info("state database %s: migrating schema %d to %d", path,
+		    version, DB_SCHEMA_VERSION);
+	/* One version at a time, each in its own transaction. */
+	for (; version < DB_SCHEMA_VERSION; version++) {
+		char *sql = xasprintf("BEGIN; %s UPDATE meta SET value = '%d' "
+		    "WHERE key = 'schema'; COMMIT;", db_migrations[version],
+		    version + 1);
+		int rc = db_exec(db, sql);
+
+		free(sql);
+		if (rc == -1) {
+			db_exec(db, "ROLLBACK");
+			*cause = xasprintf("cannot migrate state database %s from "
+			    "schema %d: %s", path, version,
+			    sqlite3_errmsg(db->h));
+			goto fail;
+		}
 	}
-	/* Older schemas would be migrated here, one version at a time. */
 	return db;
 
 fail_exec:
@@ -149,12 +180,13 @@ db_close(struct db *db)
 	if (db == NULL)
 		return;
 	db_commit(db);
+	db_samples_finalize(db);
 	sqlite3_close(db->h);
 	free(db->path);
 	free(db);
 }
 
-static void
+void
 db_begin(struct db *db)
 {
 	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0)

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 struct db;
 
@@ -51,6 +51,52 @@ int64_t db_add_event(struct db *, const char *kind, const char *node,
 /* Events after id since_id, newest last, at most limit, filtered. */
 json_t *db_events(struct db *, int64_t since_id, int64_t since_ms,
     const char *node, const char *app, int limit);
+
+/*
+ * The apps' resource history. Samples are kept as they came for
+ * DB_SAMPLES_RAW_MS, then as one average per minute until DB_SAMPLES_KEEP_MS:
+ * disk use is bounded however long the cluster runs.
+ */
+#define DB_SAMPLES_RAW_MS (24 * 3600 * 1000LL)
+#define DB_SAMPLES_KEEP_MS (30 * 24 * 3600 * 1000LL)
+#define DB_SAMPLES_MINUTE_MS 60000
+
+/* One sample of an app's process tree; a negative figure is "unknown". */
+struct db_sample {
+	int64_t t; /* wall clock ms */
+	double cpu_user_pct;
+	double cpu_sys_pct;
+	long long rss_kb;
+	long long max_rss_kb;
+	long long procs;
+	long long threads;
+	long long fds;
+	long long read_bytes;
+	long long write_bytes;
+};
+
+/*
+ * Store a sample taken at s->t; one older than the raw retention at now_ms
+ * is dropped (its minute may be averaged already). Returns 0, or -1 if not
+ * stored.
+ */
+int db_add_sample(struct db *, const char *app, const struct db_sample *s,
+    int64_t now_ms);
+/*
+ * Retention for one app at now_ms: raw samples of minutes wholly older than
+ * DB_SAMPLES_RAW_MS become per-minute averages, averages older than
+ * DB_SAMPLES_KEEP_MS go.
+ */
+void db_samples_compact(struct db *, const char *app, int64_t now_ms);
+/* Forget an app's history (its record is gone). */
+void db_samples_forget(struct db *, const char *app);
+/*
+ * The history from since_ms to until_ms in buckets of step_ms (averages;
+ * the maxima of max_rss_kb and of the byte counters), oldest first: a JSON
+ * array of points as GET /v1/apps/ID/usage shows them.
+ */
+json_t *db_samples_series(struct db *, const char *app, int64_t since_ms,
+    int64_t until_ms, int64_t step_ms);
 
 /* Loading at start: each callback gets one stored row (borrowed JSON). */
 int db_load_nodes(struct db *, void (*fn)(const char *name, json_t *, void *),

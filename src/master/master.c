@@ -25,6 +25,7 @@
 #include "master/app.h"
 #include "master/artifact.h"
 #include "master/db.h"
+#include "master/history.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
 #include "master/pending.h"
@@ -501,6 +502,7 @@ master_loop(struct master *m)
 			    master_on_node_lost, m);
 			pending_expire(m, now);
 			transfer_expire(m, now);
+			history_tick(m, now);
 			next_tick = now + tick_ms;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "common/keys.h"
+#include "master/history.h"
 
 struct api;
 struct node_table;
@@ -53,6 +54,7 @@ struct master {
 	char *admin_token;
 	char *metrics_token; /* may read /metrics only; NULL: the admin token */
 	struct metrics *metrics;
+	struct history_round history; /* the resource history's retention */
 	struct keys keys;
 
 	uint32_t next_request_id;

@@ -13,6 +13,7 @@
 #include "master/app.h"
 #include "master/artifact.h"
 #include "master/db.h"
+#include "master/history.h"
 #include "master/metrics.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
@@ -315,6 +316,7 @@ rpc_heartbeat(struct master *m, struct node *n, struct msg *req)
 		    "event", "ready"));
 	}
 	rpc_merge_states(m, n, json_object_get(req->body, "app_states"));
+	history_store(m, n, json_object_get(req->body, "samples"));
 }
 
 static void

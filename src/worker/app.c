@@ -80,8 +80,7 @@ app_find(struct worker *w, const char *id)
 	return NULL;
 }
 
-/* Its leader runs (it has a process to signal and to measure). */
-static bool
+bool
 app_is_alive(const struct app *a)
 {
 	return a->phase == APP_RUNNING || a->phase == APP_STOPPING;

@@ -110,6 +110,9 @@ struct app {
 	struct app *next;
 };
 
+/* Its leader runs (it has a process to signal and to measure). */
+bool app_is_alive(const struct app *);
+
 /* Handle MSG_LAUNCH, MSG_SIGNAL, MSG_USAGE from the master. */
 void app_launch(struct worker *, struct msg *);
 void app_signal(struct worker *, struct msg *);

@@ -27,6 +27,7 @@
 #include "worker/store.h"
 #include "worker/logstream.h"
 #include "worker/rpc.h"
+#include "worker/sampler.h"
 #include "worker/shim.h"
 
 #define WORKER_MONITOR_ENDPOINT "inproc://drover-dealer-monitor"
@@ -42,6 +43,7 @@ worker_usage(FILE *f)
 	fprintf(f,
 	    "usage: drover worker --join HOST:PORT --token TOKEN [--name NAME] "
 	    "[--dir DIR] [--stop-apps-on-exit]\n"
+	    "       [--sample-interval DURATION]\n"
 	    "  --join HOST:PORT  the master's worker port\n"
 	    "  --token TOKEN     the join token (the master's join.token)\n"
 	    "  --name NAME       this node's name (default: the host name)\n"
@@ -49,7 +51,10 @@ worker_usage(FILE *f)
 	    "worker/)\n"
 	    "  --stop-apps-on-exit  kill the apps when the worker stops (by "
 	    "default\n"
-	    "                    they run on, and the next worker adopts them)\n");
+	    "                    they run on, and the next worker adopts them)\n"
+	    "  --sample-interval DURATION  how often each app's resources are "
+	    "sampled\n"
+	    "                    for its history (default 5s; 0 turns it off)\n");
 }
 
 int
@@ -121,8 +126,9 @@ static void
 worker_send_heartbeat(struct worker *w)
 {
 	double cpu = 0, mem = 0;
-	json_t *states;
+	json_t *states, *samples;
 	struct msg *m;
+	size_t nsamples;
 	int alive;
 
 	nodeload_sample(&w->load, &cpu, &mem);
@@ -131,9 +137,13 @@ worker_send_heartbeat(struct worker *w)
 	 * master is never older than one heartbeat and needs no round trip.
 	 */
 	states = app_live_states(w, &alive);
-	m = msg_new(MSG_HEARTBEAT, 0, jsonx_pack("{s:f, s:f, s:i, s:o}",
-	    "cpu_pct", cpu, "mem_pct", mem, "apps", alive, "app_states", states));
-	worker_send(w, m);
+	/* The resource history so far, a bounded batch per heartbeat. */
+	samples = sampler_peek(w->sampler, SAMPLER_BATCH_MAX, &nsamples);
+	m = msg_new(MSG_HEARTBEAT, 0, jsonx_pack("{s:f, s:f, s:i, s:o, s:o}",
+	    "cpu_pct", cpu, "mem_pct", mem, "apps", alive, "app_states", states,
+	    "samples", samples));
+	if (worker_send(w, m) == 0)
+		sampler_drop(w->sampler, nsamples);
 	msg_free(m);
 }
 
@@ -317,6 +327,26 @@ worker_tick(struct worker *w)
 	worker_heartbeat_if_due(w);
 }
 
+/* Sample every live app's resources when a round is due. */
+static void
+worker_sample_if_due(struct worker *w)
+{
+	struct sampler_target *targets;
+	int64_t now = util_now_ms();
+	size_t n = 0, cap = 0;
+
+	if (now < sampler_due(w->sampler))
+		return;
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		cap++;
+	targets = xcalloc(cap + 1, sizeof *targets);
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		if (app_is_alive(a) && a->pid > 1)
+			targets[n++] = (struct sampler_target){ a->id, a->pid };
+	sampler_run(w->sampler, targets, n, now);
+	free(targets);
+}
+
 static void
 worker_handle_signals(struct worker *w)
 {
@@ -378,6 +408,9 @@ worker_loop(struct worker *w)
 		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
 			timeout = w->next_heartbeat > now ?
 			    (long)(w->next_heartbeat - now) : 0;
+		if (sampler_due(w->sampler) - now < timeout)
+			timeout = sampler_due(w->sampler) > now ?
+			    (long)(sampler_due(w->sampler) - now) : 0;
 		if (zmq_poll(items, n, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
 		/* New output first: followers get it before an end is told. */
@@ -402,6 +435,7 @@ worker_loop(struct worker *w)
 			worker_handle_dealer(w);
 		if (!w->stopping) {
 			app_tick(w, util_now_ms());
+			worker_sample_if_due(w);
 			worker_tick(w);
 		}
 		/* One write of the state file per turn, whatever changed. */
@@ -418,10 +452,12 @@ worker_main(int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "stop-apps-on-exit", no_argument, NULL, 'S' },
+		{ "sample-interval", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct worker w = { 0 };
+	int64_t sample_ms = SAMPLER_INTERVAL_DEFAULT_MS;
 	const char *token = NULL;
 	char host[256] = "", *cause = NULL, *keypath, *role, *h;
 	int c, port;
@@ -447,6 +483,16 @@ worker_main(int argc, char **argv)
 			break;
 		case 'S':
 			w.stop_apps_on_exit = true;
+			break;
+		case 'i':
+			sample_ms = util_parse_duration_ms(optarg);
+			if (sample_ms != 0 && (sample_ms < SAMPLER_INTERVAL_MIN_MS ||
+			    sample_ms > 3600000)) {
+				fprintf(stderr, "drover worker: --sample-interval "
+				    "takes a duration from 100ms to 1h (or 0 for "
+				    "none), not %s\n", optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			worker_usage(stdout);
@@ -508,6 +554,7 @@ worker_main(int argc, char **argv)
 	w.zctx = zmq_ctx_new();
 	w.state = WORKER_CONNECTING;
 	w.heartbeat_ms = 1000;
+	w.sampler = sampler_new(sample_ms);
 	worker_open_socket(&w);
 	/*
 	 * The apps of the last worker on this dir run on: take them back
@@ -516,6 +563,10 @@ worker_main(int argc, char **argv)
 	app_on_output = logstream_on_output;
 	shim_on_wait = worker_heartbeat_while_waiting;
 	shim_on_wait_arg = &w;
+	if (shim_init(&cause) == -1) {
+		log_warnx("%s: launches will fail", cause);
+		free(cause);
+	}
 	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
@@ -530,6 +581,7 @@ worker_main(int argc, char **argv)
 	app_free_all(&w, w.stop_apps_on_exit);
 	artifacts_abort_all(&w);
 	store_free(w.store);
+	sampler_free(w.sampler);
 
 	if (w.state == WORKER_READY) {
 		/*

@@ -51,6 +51,7 @@ struct worker {
 	struct logstream *streams; /* logs being sent to the master */
 	int nstreams;
 	struct store *store;	   /* copied executables and libraries */
+	struct sampler *sampler;   /* the apps' resource history */
 	struct incoming *incoming; /* files being received */
 	int nincoming;
 	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */

@@ -1,0 +1,28 @@
+/*
+ * What the files of the storage module (db.c, db-samples.c) share, and no
+ * one else sees: the handle and its helpers.
+ */
+#ifndef DROVER_DB_INTERNAL_H
+#define DROVER_DB_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db {
+	sqlite3 *h;
+	char *path;
+	bool in_txn;
+	int64_t events_since_trim;
+	/* Prepared once: samples arrive with every heartbeat. */
+	sqlite3_stmt *sample_insert;
+};
+
+/* Run SQL that returns no rows; log and return -1 on failure. */
+int db_exec(struct db *, const char *sql);
+/* Open the turn's transaction if none is open. */
+void db_begin(struct db *);
+/* Release the samples' prepared statements (db_close). */
+void db_samples_finalize(struct db *);
+
+#endif
