@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= 60
 DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
        valgrind libzmq3-dev libczmq-dev libjansson-dev libmicrohttpd-dev \
        libcurl4-openssl-dev libedit-dev libncurses-dev libsodium-dev libsqlite3-dev libcmocka-dev \
-       libelf-dev python3-pytest iproute2 procps prometheus
+       libelf-dev python3-pytest iproute2 procps prometheus chromium
 
 FUZZ_TARGETS = msg args jsonbody procfs signame elfdeps workerstate
 FUZZ_EXTRA_procfs = src/worker/procfs.c
@@ -46,6 +46,14 @@ deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	else echo "all build dependencies are installed"; fi
+	@# The browser test's driver, playwright-core, pinned in tests/e2e's
+	@# package-lock.json (node_modules is not in git). npm comes with
+	@# Debian's npm package, or with a nodesource nodejs already installed.
+	@command -v npm >/dev/null 2>&1 || { echo "installing: nodejs npm"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; }
+	@if [ tests/e2e/node_modules/.package-lock.json -nt tests/e2e/package-lock.json ]; then \
+	  echo "tests/e2e/node_modules is up to date"; \
+	else echo "npm ci in tests/e2e"; cd tests/e2e && npm ci --no-audit --no-fund; fi
 
 $(BUILD)/build.ninja:
 	$(MESON) setup $(BUILD)

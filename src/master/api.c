@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmem.h"
+#include "master/api-ui.h"
 #include "master/master.h"
 #include "master/metrics.h"
 
@@ -255,6 +256,9 @@ api_dispatch(struct api_request *req, json_t **reply)
 	req->endpoint = "other";
 	if (strcmp(req->path, "/metrics") == 0)
 		return api_metrics(req, reply);
+	/* The dashboard's static files: no data in them, so no token. */
+	if (api_ui_path(req->path))
+		return api_ui(req, reply);
 	if (strcmp(req->path, "/healthz") == 0) {
 		req->endpoint = "/healthz";
 		if (strcmp(req->method, "GET") != 0)
