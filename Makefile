@@ -103,6 +103,10 @@ run: deps
 bench: build
 	$(BUILD)/bench/heartbeat-load --workers 10000 --seconds 30 --drover $(BUILD)/drover
 	$(BUILD)/bench/launch --drover $(BUILD)/drover
+	$(BUILD)/bench/copy --drover $(BUILD)/drover
+	$(BUILD)/bench/failover --drover $(BUILD)/drover
+	$(BUILD)/bench/sampler --drover $(BUILD)/drover
+	$(BUILD)/bench/history-store
 
 $(FUZZ_BUILD)/%: fuzz/%.c $(FUZZ_COMMON) $(wildcard src/*/*.h)
 	@mkdir -p $(FUZZ_BUILD)

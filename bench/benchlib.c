@@ -522,20 +522,19 @@ benchlib_cluster_start_worker(struct benchlib_cluster *cl, int i,
 		dir = owned = xasprintf("%s/%s", cl->tmpdir, c->name);
 	snprintf(master, sizeof master, "127.0.0.1:%d", cl->port);
 	{
-		char *argv[] = {(char *)cl->drover,
-				"worker",
-				"--join",
-				master,
-				"--token",
-				cl->join,
-				"--name",
-				c->name,
-				"--dir",
-				(char *)dir,
-				NULL};
+		const char *base[] = { cl->drover, "worker", "--join", master,
+			"--token", cl->join, "--name", c->name, "--dir", dir };
+		const char *argv[sizeof base / sizeof base[0] + 16] = { 0 };
+		size_t n = 0;
 
+		for (size_t k = 0; k < sizeof base / sizeof base[0]; k++)
+			argv[n++] = base[k];
+		for (const char *const *e = cl->worker_args[i];
+		     e != NULL && *e != NULL && n + 1 < sizeof argv / sizeof argv[0];
+		     e++)
+			argv[n++] = *e;
 		/* Appended: a worker restarted keeps its earlier output. */
-		rc = benchlib_child_start(c, argv, true);
+		rc = benchlib_child_start(c, (char *const *)argv, true);
 	}
 	free(owned);
 	return rc;

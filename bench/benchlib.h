@@ -151,6 +151,8 @@ struct benchlib_cluster {
 	char *auth;	/* "Authorization: Bearer ADMIN" */
 	int nkids;
 	struct benchlib_child kids[BENCHLIB_KIDS_MAX];
+	/* Extra arguments for worker kids[i] (NULL-terminated), or NULL. */
+	const char *const *worker_args[BENCHLIB_KIDS_MAX];
 	/* drover misbehaved: the cleanup shows the end of every log */
 	bool drover_failed;
 };

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Where a parser is in the text, and where the text ends. */
@@ -453,10 +454,16 @@ procfs_count_fds(pid_t pid)
 {
 	char path[64];
 	struct dirent *d;
+	struct stat st;
 	long n = 0;
 	DIR *dir;
 
 	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	/* Linux 6.2 and later give the count as the directory's size. */
+	if (stat(path, &st) == -1)
+		return -1;
+	if (st.st_size > 0)
+		return (long)st.st_size;
 	if ((dir = opendir(path)) == NULL)
 		return -1;
 	while ((d = readdir(dir)) != NULL)
