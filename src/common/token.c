@@ -72,3 +72,15 @@ token_parse(const char *token, char key_z85[41], char **secret, char **cause)
 	*secret = xstrdup(p + TOKEN_KEY_HEX + 1);
 	return 0;
 }
+
+char *
+token_id(const char *label, const char *token)
+{
+	unsigned char hash[crypto_generichash_BYTES];
+	char hex[9];
+
+	crypto_generichash(hash, sizeof hash, (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, hash, 4);
+	return xasprintf("%s-%s", label, hex);
+}

@@ -29,4 +29,11 @@ char *token_format(const char *key_z85, const char *secret);
 int token_parse(const char *token, char key_z85[41], char **secret,
     char **cause);
 
+/*
+ * A name for a bearer token that is safe to record (events, logs): a label
+ * and the first 8 hex digits of the token's BLAKE2b hash ("admin-1f2e3d4c").
+ * Caller frees.
+ */
+char *token_id(const char *label, const char *token);
+
 #endif

@@ -135,6 +135,7 @@ master_load_tokens(struct master *m, const char *join_secret,
 		m->admin_token = xstrdup(hex);
 	}
 	master_write_secret_file(m, "admin.token", m->admin_token);
+	m->admin_token_id = token_id("admin", m->admin_token);
 }
 
 /* The host to print in the join line: a reachable address, not 0.0.0.0. */
@@ -659,6 +660,7 @@ master_main(int argc, char **argv)
 	free(m.join_secret);
 	free(m.join_token);
 	free(m.admin_token);
+	free(m.admin_token_id);
 	free(m.metrics_token);
 	free(m.state_dir);
 	free(m.bind);

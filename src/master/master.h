@@ -52,6 +52,7 @@ struct master {
 	char *join_secret;
 	char *join_token;
 	char *admin_token;
+	char *admin_token_id; /* how events name the caller: "admin-1f2e3d4c" */
 	char *metrics_token; /* may read /metrics only; NULL: the admin token */
 	struct metrics *metrics;
 	struct history_round history; /* the resource history's retention */

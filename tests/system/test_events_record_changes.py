@@ -4,6 +4,7 @@ unavailable and coming back are each recorded as events (GET /v1/events,
 prints an event that happens after it started."""
 
 import json
+import re
 import time
 
 import pytest
@@ -94,6 +95,10 @@ def test_events_record_changes(netns_cluster, tmp_path):
     launched = _find(events, "api", "launched", node="w1", app=keeper["id"])
     assert len(launched) == 1, events
     assert launched[0]["detail"].get("path") == "/bin/sleep", launched
+    # The caller is named by a fingerprint of its token, never the token.
+    by = launched[0]["detail"].get("by", "")
+    assert re.fullmatch(r"admin-[0-9a-f]{8}", by), launched
+    assert c.admin_token not in json.dumps(events)
     assert len(_find(events, "api", "launched", node="w2", app=quitter["id"])) == 1, events
     ended = _find(events, "app", "ended", node="w2", app=quitter["id"])
     assert len(ended) == 1 and ended[0]["detail"].get("cause") == "exited 3", ended or events
