@@ -108,7 +108,7 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	log_info("app %s launched on %s", a->id, p->node);
 	master_app_changed(m, a);
 	master_event(m, "api", p->node, a->id, json_pack("{s:s, s:s, s:O}",
-	    "event", "launched", "by", "admin", "path", json_object_get(a->obj,
+	    "event", "launched", "by", m->admin_token_id, "path", json_object_get(a->obj,
 	    "path")));
 	cause = json_string_value(json_object_get(a->obj, "cause"));
 	if (!app_record_alive(a) && cause != NULL) {
@@ -317,7 +317,7 @@ api_apps_signaled(struct master *m, struct pending *p, struct msg *reply,
 		master_app_changed(m, a);
 	}
 	master_event(m, "api", p->node, p->app, json_pack("{s:s, s:s, s:O?, "
-	    "s:O?}", "event", "signalled", "by", "admin", "ended_by",
+	    "s:O?}", "event", "signalled", "by", m->admin_token_id, "ended_by",
 	    json_object_get(reply->body, "ended_by"), "signal",
 	    json_object_get(reply->body, "signal")));
 	out = json_deep_copy(reply->body);
