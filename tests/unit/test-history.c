@@ -203,8 +203,9 @@ test_history_minutes_expire_after_30_days(void **state)
 	struct db *db = test_history_open(state, "expire.db");
 	json_t *series;
 
-	/* A sample every minute for 31 days, each compacted as time passed. */
-	for (int64_t t = NOW - 31 * DAY_MS; t < NOW - 2 * DAY_MS; t += MIN_MS) {
+	/* A sample every 5 minutes for 29 days, then compacted. */
+	for (int64_t t = NOW - 31 * DAY_MS; t < NOW - 2 * DAY_MS;
+	    t += 5 * MIN_MS) {
 		struct db_sample s = test_history_sample(t, 1, 1);
 
 		assert_int_equal(db_add_sample(db, "a-1", &s, t), 0);
@@ -218,7 +219,7 @@ test_history_minutes_expire_after_30_days(void **state)
 	json_decref(series);
 	db_close(db);
 	assert_int_equal(test_history_count(state, "expire.db",
-	    "SELECT count(*) FROM samples_1m"), 28 * 1440);
+	    "SELECT count(*) FROM samples_1m"), 28 * 1440 / 5);
 	assert_int_equal(test_history_count(state, "expire.db",
 	    "SELECT count(*) FROM samples_raw"), 0);
 }
