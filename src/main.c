@@ -1,6 +1,8 @@
 /*
  * drover: one binary, several roles. The first argument picks the role:
- * master, worker, dev (a local cluster), or a client command.
+ * master, worker, dev (a local cluster), or a client command. The one
+ * exception, drover-shim, the per-app supervisor the worker execs, is a
+ * small program of its own (worker/shim-main.c): it must start fast.
  */
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +10,6 @@
 #include "cli/cli.h"
 #include "dev/dev.h"
 #include "master/master.h"
-#include "worker/shim.h"
 #include "worker/worker.h"
 
 int
@@ -22,9 +23,6 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "worker") == 0)
 		return worker_main(argc - 1, argv + 1);
-	/* Hidden: the per-app supervisor the worker starts (worker/shim.c). */
-	if (argc >= 2 && strcmp(argv[1], "shim") == 0)
-		return shim_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "dev") == 0)
 		return dev_main(argc - 1, argv + 1);
 	return cli_main(argc, argv);

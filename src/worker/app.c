@@ -210,11 +210,20 @@ app_send_error(struct worker *w, struct msg *req, const char *fmt, ...)
 	    "type", msg_type_name(req->type)));
 }
 
+/* Its record changed: the state file is out of date, its entry too. */
+static void
+app_changed(struct worker *w, struct app *a)
+{
+	w->state_dirty = true;
+	free(a->state_entry);
+	a->state_entry = NULL;
+}
+
 /* Tell the master an app changed (it ended). */
 static void
 app_push_state(struct worker *w, struct app *a)
 {
-	w->state_dirty = true;
+	app_changed(w, a);
 	app_reply(w, 0, MSG_APP_STATE, app_to_json(a));
 }
 
@@ -340,7 +349,7 @@ app_restart(struct worker *w, struct app *a)
 static void
 app_transition(struct worker *w, struct app *a, enum app_event ev)
 {
-	w->state_dirty = true;
+	app_changed(w, a);
 	switch (a->phase) {
 	case APP_RUNNING:
 		if (ev == APP_EV_STOP) {
@@ -560,7 +569,7 @@ app_spawn(struct worker *w, struct app *a, char **cause)
 	sr.log_max = a->log_max;
 	sr.log_keep = a->log_keep;
 	a->started_at = util_wall_ms();
-	w->state_dirty = true;
+	app_changed(w, a);
 	if (shim_start(&sr, &res, cause) == -1)
 		return -1;
 	a->shim_pid = res.shim_pid;
@@ -824,7 +833,7 @@ app_signal(struct worker *w, struct msg *req)
 	/* A user's stop or kill is never a failure: no restart follows. */
 	if (timeout >= 0 || app_signal_ends(sig)) {
 		a->user_stopped = true;
-		w->state_dirty = true;
+		app_changed(w, a);
 	}
 	if (a->phase == APP_WAITING && a->user_stopped) {
 		/* Nothing runs: the restart is called off, the app is dead. */
@@ -997,6 +1006,7 @@ app_free(struct app *a)
 {
 	check_free(a->check);
 	json_decref(a->check_spec);
+	free(a->state_entry);
 	if (a->pidfd != -1)
 		close(a->pidfd);
 	if (a->shim_pidfd != -1)
@@ -1372,16 +1382,13 @@ void
 app_save_state(struct worker *w, bool force)
 {
 	int64_t now = util_now_ms(), wall = util_wall_ms();
-	json_t *list;
-	char *path;
+	char **entries = NULL, *path;
+	size_t n = 0, cap = 0;
+	int dead_kept = 0;
 
 	if (!force && !w->state_dirty)
 		return;
-	list = json_array();
-	int dead_kept = 0;
-
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
-		struct workerstate_app s = { 0 };
 		bool dead = app_is_dead(a);
 
 		/*
@@ -1391,6 +1398,21 @@ app_save_state(struct worker *w, bool force)
 		 */
 		if (dead && ++dead_kept > APP_STATE_DEAD_MAX)
 			continue;
+		if (n == cap) {
+			cap = cap == 0 ? 128 : cap * 2;
+			entries = xreallocarray(entries, cap, sizeof *entries);
+		}
+		/*
+		 * A dead app's entry does not change any more: encoded once and
+		 * kept (app_changed drops it). Encoding the 100 dead apps again
+		 * at every save was about half the worker's CPU per launch.
+		 */
+		if (dead && a->state_entry != NULL) {
+			entries[n++] = a->state_entry;
+			continue;
+		}
+
+		struct workerstate_app s = { 0 };
 
 		s.id = a->id;
 		s.name = a->name;
@@ -1425,14 +1447,22 @@ app_save_state(struct worker *w, bool force)
 		s.sys_us = app_us_of(&a->ru.ru_stime);
 		s.maxrss_kb = a->ru.ru_maxrss;
 		snprintf(s.cause, sizeof s.cause, "%s", a->cause);
-		json_array_append_new(list, workerstate_app_to_json(&s));
+		free(a->state_entry);
+		a->state_entry = workerstate_app_format(&s);
+		entries[n++] = a->state_entry;
 	}
 	path = xasprintf("%s/worker-state.json", w->dir);
-	if (workerstate_write(path, list) == -1)
+	if (workerstate_write(path, entries, n) == -1)
 		log_warn("cannot write %s", path);
 	else
 		w->state_dirty = false;
-	json_decref(list);
+	/* A live app's entry changes with time (stop_deadline): not kept. */
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		if (!app_is_dead(a)) {
+			free(a->state_entry);
+			a->state_entry = NULL;
+		}
+	free(entries);
 	free(path);
 }
 

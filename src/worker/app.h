@@ -107,6 +107,11 @@ struct app {
 	bool unhealthy_kill; /* the worker killed it for failing its check */
 	struct check *check; /* NULL: no health check */
 	json_t *check_spec;  /* the launch's check object, for the state file */
+	/*
+	 * Its entry in the state file (workerstate_app_format), kept between
+	 * saves only while it is dead for good, until app_changed drops it.
+	 */
+	char *state_entry;
 	struct app *next;
 };
 

@@ -1,17 +1,18 @@
+/*
+ * The worker's side of the shim: start one and hear how the app's start
+ * went. The shim's own side is shim-main.c, a separate executable.
+ */
 #include "worker/shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,23 +20,18 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmem.h"
-#include "worker/applog.h"
 #include "worker/spawn.h"
 #include "worker/workerstate.h"
 
 extern char **environ;
 
-/* Where the shim finds its request and its report pipe (spawn pass_fds). */
-#define SHIM_SPEC_FD 3
-#define SHIM_REPORT_FD 4
-#define SHIM_SPEC_MAX (64 * 1024 * 1024)
 /* A shim that has not said how the start went by then is killed. */
 #define SHIM_REPORT_TIMEOUT_MS 10000
 /* How long the worker waits for a shim between its own chores. */
 #define SHIM_WAIT_SLICE_MS 50
-#define SHIM_REPORT_MAX 512
 
-/* ---- the worker's side ---------------------------------------------------- */
+/* SHIM_PROGRAM's absolute path (shim_init); empty until it is known. */
+static char shim_path[PATH_MAX];
 
 static json_t *
 shim_strv_json(char *const *v)
@@ -143,14 +139,45 @@ shim_wait_pid(pid_t pid)
 }
 
 int
+shim_init(char **cause)
+{
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	/*
+	 * The directory of the executable this worker runs from, so that a
+	 * build tree, an install and `drover dev` each find their own shim.
+	 * Read at start: an upgrade in place replaces the files later.
+	 */
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) == -1) {
+		*cause = xasprintf("cannot find %s: readlink /proc/self/exe: %s",
+		    SHIM_PROGRAM, strerror(errno));
+		return -1;
+	}
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL ||
+	    (size_t)snprintf(shim_path, sizeof shim_path, "%.*s/%s",
+		(int)(slash - self), self, SHIM_PROGRAM) >= sizeof shim_path) {
+		shim_path[0] = '\0';
+		*cause = xasprintf("cannot find %s beside %s", SHIM_PROGRAM,
+		    self);
+		return -1;
+	}
+	if (access(shim_path, X_OK) == -1) {
+		*cause = xasprintf("%s: %s", shim_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause)
 {
-	char *argv[] = { (char *)"drover", (char *)"shim", (char *)req->id,
-		NULL };
+	char *argv[] = { (char *)SHIM_PROGRAM, (char *)req->id, NULL };
 	struct spawn_request sr = { 0 };
 	struct spawn_result sres;
-	char report[SHIM_REPORT_MAX];
+	char report[SHIM_REPORT_MAX], *why = NULL;
 	int rep[2], spec, pass[2], devnull = -1;
 	long long pid;
 	unsigned long long start;
@@ -158,6 +185,17 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 
 	memset(res, 0, sizeof *res);
 	res->shim_pidfd = -1;
+	if (shim_path[0] == '\0') {
+		/* A missing file is left to exec, which names it below. */
+		if (shim_init(&why) == -1 && shim_path[0] == '\0') {
+			*cause = xasprintf("cannot start the app's shim: %s",
+			    why);
+			free(why);
+			return -1;
+		}
+		free(why);
+		why = NULL;
+	}
 	if ((spec = shim_spec_fd(req, cause)) == -1)
 		return -1;
 	if (pipe2(rep, O_CLOEXEC) == -1) {
@@ -167,13 +205,16 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	}
 	pass[0] = spec;
 	pass[1] = rep[1];
-	sr.path = "/proc/self/exe";
+	sr.path = shim_path;
 	/*
 	 * Exec'd, not merely forked: the worker has libzmq's threads, and a
 	 * child forked from a threaded process may only make async-signal-safe
 	 * calls until it execs (a lock another thread held at the fork stays
-	 * held forever in the child: seen as shims hanging under ASan). The
-	 * price is loading the binary's libraries again, ~13 ms a launch here.
+	 * held forever in the child: seen as shims hanging under ASan). A
+	 * program of its own, not `drover` again, because exec'ing drover
+	 * loads its ~60 shared libraries (~13 ms a launch); drover-shim links
+	 * libc and jansson alone, statically outside sanitizer builds, and
+	 * starts in well under 1 ms.
 	 */
 	sr.argv = argv;
 	/* The worker's own environment (the app's goes in the request). */
@@ -187,7 +228,11 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	}
 	sr.pass_fds = pass;
 	sr.npass = 2;
-	if (spawn_app(&sr, &sres, cause) == -1) {
+	if (spawn_app(&sr, &sres, &why) == -1) {
+		/* "cannot start the shim /x/drover-shim: exec failed: ..." */
+		*cause = xasprintf("cannot start the shim %s: %s", shim_path,
+		    why);
+		free(why);
 		close(spec);
 		close(rep[0]);
 		close(rep[1]);
@@ -227,312 +272,4 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	res->shim_pidfd = -1;
 	res->shim_pid = 0;
 	return -1;
-}
-
-/* ---- the shim's side ------------------------------------------------------ */
-
-struct shim {
-	char *id;
-	char *dir;
-	char *path;
-	char **argv;
-	char **envp;
-	char *cwd;
-	long long log_max;
-	int log_keep;
-	struct applog *log;
-	int out_fd; /* the read end of the app's output pipe, -1 at EOF */
-	pid_t pid;
-	unsigned long long start;
-};
-
-static char **
-shim_strv(json_t *a)
-{
-	char **v;
-	json_t *s;
-	size_t i;
-
-	if (!json_is_array(a))
-		return NULL;
-	v = xcalloc(json_array_size(a) + 1, sizeof *v);
-	json_array_foreach(a, i, s) {
-		if (!json_is_string(s)) {
-			util_strv_free(v);
-			return NULL;
-		}
-		v[i] = xstrdup(json_string_value(s));
-	}
-	return v;
-}
-
-/* Read the worker's request from SHIM_SPEC_FD. */
-static int
-shim_read_spec(struct shim *s, char **cause)
-{
-	const char *id, *dir, *path, *cwd = NULL;
-	long long max, keep;
-	json_error_t err;
-	json_t *j;
-	int rc = -1;
-
-	/*
-	 * Read it whole, then parse: json_loadfd reads one byte per system
-	 * call, thousands of them for an app with a large environment.
-	 */
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (len + 65536 > cap) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			if (cap > SHIM_SPEC_MAX)
-				break;
-			text = xrealloc(text, cap);
-		}
-		n = read(SHIM_SPEC_FD, text + len, cap - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(SHIM_SPEC_FD);
-	j = text != NULL ? json_loadb(text, len, 0, &err) : NULL;
-	if (text == NULL)
-		snprintf(err.text, sizeof err.text, "empty or too large");
-	free(text);
-	if (j == NULL) {
-		*cause = xasprintf("cannot read the shim's request: %s",
-		    err.text);
-		return -1;
-	}
-	if (jsonx_get_str(j, "id", true, &id, cause) == -1 ||
-	    jsonx_get_str(j, "dir", true, &dir, cause) == -1 ||
-	    jsonx_get_str(j, "path", true, &path, cause) == -1 ||
-	    jsonx_get_str(j, "cwd", false, &cwd, cause) == -1 ||
-	    jsonx_get_int(j, "log_max", true, 1, 1LL << 40, &max, cause) == -1 ||
-	    jsonx_get_int(j, "log_keep", true, 0, APPLOG_MAX_KEEP, &keep,
-		cause) == -1)
-		goto out;
-	s->argv = shim_strv(json_object_get(j, "argv"));
-	s->envp = shim_strv(json_object_get(j, "envp"));
-	if (s->argv == NULL || s->envp == NULL) {
-		*cause = xstrdup("the shim's request has no argv or envp");
-		goto out;
-	}
-	s->id = xstrdup(id);
-	s->dir = xstrdup(dir);
-	s->path = xstrdup(path);
-	s->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
-	s->log_max = max;
-	s->log_keep = (int)keep;
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
-}
-
-static void
-shim_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* One line to the worker, then the pipe is closed: it waits for nothing else. */
-static void
-shim_report(const char *fmt, ...)
-{
-	char buf[SHIM_REPORT_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if (n > (int)sizeof buf - 2)
-		n = (int)sizeof buf - 2;
-	buf[n++] = '\n';
-	/* Under PIPE_BUF: one write, whole. */
-	(void)!write(SHIM_REPORT_FD, buf, (size_t)n);
-	close(SHIM_REPORT_FD);
-}
-
-/* Move what the app wrote into its log; at EOF close the pipe. */
-static void
-shim_drain(struct shim *s)
-{
-	char buf[65536];
-	ssize_t n;
-
-	while (s->out_fd != -1) {
-		n = read(s->out_fd, buf, sizeof buf);
-		if (n > 0) {
-			if (applog_write(s->log, buf, (size_t)n) == -1)
-				log_warn("app %s: log write", s->id);
-			continue;
-		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		close(s->out_fd);
-		s->out_fd = -1;
-	}
-}
-
-static void
-shim_free(struct shim *s)
-{
-	applog_close(s->log);
-	if (s->out_fd != -1)
-		close(s->out_fd);
-	util_strv_free(s->argv);
-	util_strv_free(s->envp);
-	free(s->id);
-	free(s->dir);
-	free(s->path);
-	free(s->cwd);
-}
-
-/* Start the app with the one recipe (spawn.c), its output into our pipe. */
-static int
-shim_spawn(struct shim *s, char **cause)
-{
-	struct spawn_request sr = { 0 };
-	struct spawn_result res;
-	char *logpath = xasprintf("%s/output.log", s->dir);
-	int pipefd[2];
-
-	s->log = applog_open(logpath, (off_t)s->log_max, s->log_keep, cause);
-	free(logpath);
-	if (s->log == NULL)
-		return -1;
-	if (pipe2(pipefd, O_CLOEXEC) == -1) {
-		*cause = xasprintf("pipe: %s", strerror(errno));
-		return -1;
-	}
-	/* A larger pipe lets a burst of output wait without blocking. */
-	fcntl(pipefd[0], F_SETPIPE_SZ, 1024 * 1024);
-	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
-	s->out_fd = pipefd[0];
-	sr.path = s->path;
-	sr.argv = s->argv;
-	sr.envp = s->envp;
-	sr.cwd = s->cwd != NULL ? s->cwd : s->dir;
-	sr.log_fd = pipefd[1];
-	if (spawn_app(&sr, &res, cause) == -1) {
-		close(pipefd[1]);
-		return -1;
-	}
-	/* Only the app holds the write end now: EOF when its group is gone. */
-	close(pipefd[1]);
-	if (res.pidfd != -1)
-		close(res.pidfd);
-	s->pid = res.pid;
-	/* Not reaped before we do it: the start time is the app's. */
-	if (workerstate_read_start(s->pid, &s->start) == -1)
-		s->start = 0;
-	return 0;
-}
-
-/* Record how the app ended, for the worker (running or restarted later). */
-static void
-shim_write_exit(struct shim *s, int status, const struct rusage *ru)
-{
-	struct workerstate_exit e = { 0 };
-	char *text, *path;
-
-	e.pid = s->pid;
-	e.start = s->start;
-	e.status = status;
-	e.user_us = (long long)ru->ru_utime.tv_sec * 1000000 +
-	    ru->ru_utime.tv_usec;
-	e.sys_us = (long long)ru->ru_stime.tv_sec * 1000000 +
-	    ru->ru_stime.tv_usec;
-	e.maxrss_kb = ru->ru_maxrss;
-	e.ended_at = util_wall_ms();
-	text = workerstate_format_exit(&e);
-	path = xasprintf("%s/exit", s->dir);
-	if (util_write_file_atomic(path, text, strlen(text), 0600) == -1)
-		log_warn("app %s: cannot write %s", s->id, path);
-	free(path);
-	free(text);
-}
-
-int
-shim_main(int argc, char **argv)
-{
-	struct shim s = { 0 };
-	struct rusage ru;
-	char *cause = NULL, *role;
-	bool ended = false;
-	int sigfd, status = 0, rc = 1;
-
-	s.out_fd = -1;
-	log_init("shim");
-	if (argc != 2) {
-		fprintf(stderr, "drover shim: started by the worker only\n");
-		return 2;
-	}
-	role = xasprintf("shim %s", argv[1]);
-	log_set_role(role);
-	free(role);
-	/* Name it for ps and top: every shim's command line is much alike. */
-	prctl(PR_SET_NAME, "drover-shim");
-	/* No terminal, no user: stray hangups and interrupts are not for us. */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	sigfd = util_signalfd((const int[]){ SIGCHLD }, 1);
-	/* Orphans of the app's tree come to us, not to init: we reap them. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
-		log_warn("PR_SET_CHILD_SUBREAPER");
-	if (shim_read_spec(&s, &cause) == -1 || shim_spawn(&s, &cause) == -1) {
-		shim_report("failed %s", cause);
-		free(cause);
-		shim_free(&s);
-		close(sigfd);
-		return 127;
-	}
-	shim_report("started %d %llu", (int)s.pid, s.start);
-
-	while (!ended) {
-		struct pollfd p[2] = { { sigfd, POLLIN, 0 },
-			{ s.out_fd, POLLIN, 0 } };
-		struct signalfd_siginfo si;
-		pid_t pid;
-
-		if (poll(p, s.out_fd != -1 ? 2 : 1, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			log_warn("poll");
-			break;
-		}
-		if (s.out_fd != -1 && p[1].revents != 0)
-			shim_drain(&s);
-		if (!(p[0].revents & POLLIN))
-			continue;
-		while (read(sigfd, &si, sizeof si) == sizeof si)
-			;
-		/* Every child that ended: the app, or an orphan of its tree. */
-		while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
-			if (pid != s.pid)
-				continue;
-			/* Its last words are in the pipe: into the log first. */
-			if (s.out_fd != -1)
-				shim_drain(&s);
-			shim_write_exit(&s, status, &ru);
-			ended = true;
-			rc = 0;
-			break;
-		}
-	}
-	/*
-	 * What the app left running in its group may still write; without us
-	 * it gets EPIPE. The worker decides its fate (a restart kills the
-	 * group; a kill of the dead app does too).
-	 */
-	shim_free(&s);
-	close(sigfd);
-	return rc;
 }

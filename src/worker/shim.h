@@ -1,17 +1,32 @@
 /*
  * The shim: a small supervisor per app run, so that apps outlive their
  * worker (as containerd's shims and Nomad's executors do). The worker execs
- * `drover shim ID` (a fresh image of the same binary, see shim_start); the
- * shim is the app's parent and holds its output pipe, writes the output to
- * the app's log (rotating), reaps the app, records how it ended in
- * DIR/apps/ID/exit (atomically) and exits. The worker learns of the end
- * from the shim's exit: SIGCHLD while the shim is its child, a pidfd after
- * a worker restart.
+ * the drover-shim executable that sits beside its own (shim-main.c, see
+ * shim_start); the shim is the app's parent and holds its output pipe,
+ * writes the output to the app's log (rotating), reaps the app, records how
+ * it ended in DIR/apps/ID/exit (atomically) and exits. The worker learns of
+ * the end from the shim's exit: SIGCHLD while the shim is its child, a
+ * pidfd after a worker restart.
  */
 #ifndef DROVER_SHIM_H
 #define DROVER_SHIM_H
 
 #include <sys/types.h>
+
+/* The shim's executable, looked for in the directory of the worker's own. */
+#define SHIM_PROGRAM "drover-shim"
+
+/*
+ * How the worker and the shim talk: the shim finds the request (JSON, see
+ * shim_start) on SHIM_SPEC_FD and says how the start went, in one line of
+ * at most SHIM_REPORT_MAX bytes, on SHIM_REPORT_FD: "started PID START" or
+ * "failed CAUSE". A worker may exec a drover-shim of another version (after
+ * an upgrade in place), so this only ever grows compatibly.
+ */
+#define SHIM_SPEC_FD 3
+#define SHIM_REPORT_FD 4
+#define SHIM_SPEC_MAX (64 * 1024 * 1024)
+#define SHIM_REPORT_MAX 512
 
 /* What the shim runs. All borrowed. */
 struct shim_request {
@@ -34,15 +49,20 @@ struct shim_result {
 };
 
 /*
+ * Find SHIM_PROGRAM beside the running executable, once, at worker start
+ * (before an upgrade can replace the files). Returns 0, or -1 with *cause
+ * (caller frees) when it is missing or not executable: launches then fail,
+ * naming the file. shim_start calls it if nobody has.
+ */
+int shim_init(char **cause);
+
+/*
  * Start a shim that starts the app, and wait for its word: 0 once the app
  * has been exec'ed, or -1 with *cause (caller frees; "exec failed: ...")
  * when nothing runs, and no shim is left behind.
  */
 int shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause);
-
-/* Entry point of the hidden role `drover shim ID` (fds 3 and 4 set up). */
-int shim_main(int argc, char **argv);
 
 /*
  * Called while the worker waits for a shim to report its start, every 50 ms

@@ -36,6 +36,15 @@
 /* How often to repeat that the handshake does not complete. */
 #define WORKER_HANDSHAKE_WARN_MS 30000
 #define WORKER_TICK_MS 100
+/*
+ * Messages handled in one turn of the loop before it looks at its other
+ * descriptors again. A launch costs the worker a millisecond or more (its
+ * state file is fsynced before the reply), so a steady stream of them
+ * must not keep the loop from reaping ended shims: with 1024, a worker
+ * under launch load saw no SIGCHLD for seconds, and each save encoded
+ * every app it had started since, still "running".
+ */
+#define WORKER_DEALER_BATCH 16
 
 static void
 worker_usage(FILE *f)
@@ -295,7 +304,7 @@ worker_handle_dealer(struct worker *w)
 	char *cause;
 	int rc;
 
-	for (int i = 0; i < 1024; i++) {
+	for (int i = 0; i < WORKER_DEALER_BATCH; i++) {
 		worker_heartbeat_if_due(w);
 		if ((rc = msg_recv(w->dealer, false, &m, &cause)) == 0)
 			return;

@@ -82,20 +82,45 @@ workerstate_app_to_json(const struct workerstate_app *s)
 	return j;
 }
 
-int
-workerstate_write(const char *path, json_t *apps)
+char *
+workerstate_app_format(const struct workerstate_app *s)
 {
-	json_t *doc = jsonx_pack("{s:i, s:O}", "version", WORKERSTATE_VERSION,
-	    "apps", apps);
-	char *text = json_dumps(doc, JSON_COMPACT);
+	json_t *j = workerstate_app_to_json(s);
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (text == NULL)
+		fatalx("json_dumps");
+	return text;
+}
+
+int
+workerstate_write(const char *path, char *const *entries, size_t n)
+{
+	char head[64], *text, *p;
+	size_t len, hlen;
 	int rc, saved;
 
-	json_decref(doc);
-	if (text == NULL) {
-		errno = ENOMEM;
-		return -1;
+	/* What json_dumps(JSON_COMPACT) makes of the document, joined here. */
+	hlen = (size_t)snprintf(head, sizeof head, "{\"version\":%d,\"apps\":[",
+	    WORKERSTATE_VERSION);
+	len = hlen + 2;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(entries[i]) + 1;
+	p = text = xmalloc(len + 1);
+	memcpy(p, head, hlen);
+	p += hlen;
+	for (size_t i = 0; i < n; i++) {
+		size_t elen = strlen(entries[i]);
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, entries[i], elen);
+		p += elen;
 	}
-	rc = util_write_file_atomic(path, text, strlen(text), 0600);
+	*p++ = ']';
+	*p++ = '}';
+	rc = util_write_file_atomic(path, text, (size_t)(p - text), 0600);
 	saved = errno;
 	free(text);
 	errno = saved;

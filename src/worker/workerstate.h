@@ -64,10 +64,17 @@ struct workerstate_exit {
 /* One entry of the state file (pointers borrowed from s). */
 json_t *workerstate_app_to_json(const struct workerstate_app *s);
 /*
- * Write {"version", "apps": apps} to path atomically (util_write_file_atomic).
- * apps is borrowed. Returns 0, or -1 with errno set.
+ * The same entry as compact JSON text (allocated, caller frees): what
+ * workerstate_write takes, so that a caller can keep the text of an entry
+ * that no longer changes instead of encoding it at every write.
  */
-int workerstate_write(const char *path, json_t *apps);
+char *workerstate_app_format(const struct workerstate_app *s);
+/*
+ * Write {"version", "apps": [entries]} to path atomically
+ * (util_write_file_atomic), each entry the text of workerstate_app_format.
+ * entries is borrowed. Returns 0, or -1 with errno set.
+ */
+int workerstate_write(const char *path, char *const *entries, size_t n);
 /*
  * Parse a state file's bytes (len of them, no NUL needed). Returns 0 with
  * *apps (an array of *napps, caller frees with workerstate_apps_free), or

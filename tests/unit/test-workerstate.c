@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "common/jsonx.h"
+#include "common/util.h"
+#include "common/xmem.h"
 #include "worker/workerstate.h"
 
 /* A full entry, as the worker writes it for a running app. */
@@ -83,6 +85,60 @@ test_ws_round_trip(void **state)
 	workerstate_apps_free(v, n);
 	free(text);
 	json_decref(s.args);
+}
+
+/*
+ * workerstate_write joins entries from workerstate_app_format into the
+ * very bytes json_dumps makes of the whole document, and they parse back.
+ */
+static void
+test_ws_write_joins_entries(void **state)
+{
+	struct workerstate_app s = test_ws_sample(), d = test_ws_sample(), *v;
+	char dir[] = "/tmp/test-workerstate-XXXXXX", *path, *text, *want;
+	char *entries[2], *cause = NULL;
+	size_t n, len;
+
+	(void)state;
+	d.id = (char *)"true-2";
+	d.phase = APP_EXITED;
+	d.argv = d.envp = NULL;
+	snprintf(d.cause, sizeof d.cause, "%s", "exited 0 \"quoted\"");
+	entries[0] = workerstate_app_format(&s);
+	entries[1] = workerstate_app_format(&d);
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/worker-state.json", dir);
+
+	assert_int_equal(workerstate_write(path, entries, 2), 0);
+	assert_non_null(text = util_read_file(path, 1 << 20, &len));
+	want = test_ws_doc(json_pack("[o, o]", workerstate_app_to_json(&s),
+	    workerstate_app_to_json(&d)));
+	assert_string_equal(text, want);
+	assert_int_equal(workerstate_parse(text, len, &v, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].id, "true-2");
+	assert_int_equal(v[1].phase, APP_EXITED);
+	assert_string_equal(v[1].cause, "exited 0 \"quoted\"");
+	workerstate_apps_free(v, n);
+	free(text);
+	free(want);
+
+	/* No apps at all. */
+	assert_int_equal(workerstate_write(path, entries, 0), 0);
+	assert_non_null(text = util_read_file(path, 1 << 20, &len));
+	assert_string_equal(text, "{\"version\":1,\"apps\":[]}");
+	assert_int_equal(workerstate_parse(text, len, &v, &n, &cause), 0);
+	assert_int_equal(n, 0);
+	workerstate_apps_free(v, n);
+	free(text);
+
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(entries[0]);
+	free(entries[1]);
+	json_decref(s.args);
+	json_decref(d.args);
 }
 
 /* Each broken variant of the sample is refused with a cause. */
@@ -205,6 +261,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ws_round_trip),
+		cmocka_unit_test(test_ws_write_joins_entries),
 		cmocka_unit_test(test_ws_rejects),
 		cmocka_unit_test(test_ws_exit_round_trip),
 		cmocka_unit_test(test_ws_same_process),
