@@ -187,10 +187,8 @@ app_to_json(const struct app *a)
 static void
 app_reply(struct worker *w, uint32_t id, int type, json_t *body)
 {
-	struct msg *m = msg_new(type, id, body);
-
-	worker_send(w, m);
-	msg_free(m);
+	/* After any held launch answer: the master learns of a start first. */
+	worker_send_in_order(w, msg_new(type, id, body));
 }
 
 static void
@@ -743,10 +741,15 @@ app_launch(struct worker *w, struct msg *req)
 	}
 	a->next = w->apps;
 	w->apps = a;
-	/* Recorded before the reply: a worker restarted now still knows it. */
-	app_save_state(w, true);
+	/*
+	 * Recorded before the reply: a worker restarted now still knows it.
+	 * The reply waits for the end of the loop turn, when one save records
+	 * every launch of the turn (group commit).
+	 */
+	app_changed(w, a);
 	t2 = util_now_us();
-	app_reply(w, req->id, MSG_LAUNCHED, app_to_json(a));
+	worker_send_after_save(w, msg_new(MSG_LAUNCHED, req->id,
+	    app_to_json(a)));
 	log_trace(TRACE_SPAWN, "app %s: launch took %lld us (setup %lld, spawn "
 	    "%lld, reply %lld)", a->id, (long long)(util_now_us() - t0),
 	    (long long)(t1 - t0), (long long)(t2 - t1),

@@ -107,6 +107,38 @@ worker_addresses(void)
 	return list;
 }
 
+void
+worker_send_after_save(struct worker *w, struct msg *msg)
+{
+	if (w->nheld == w->held_cap) {
+		w->held_cap = w->held_cap == 0 ? 16 : w->held_cap * 2;
+		w->held = xreallocarray(w->held, w->held_cap, sizeof *w->held);
+	}
+	w->held[w->nheld++] = msg;
+}
+
+void
+worker_send_in_order(struct worker *w, struct msg *msg)
+{
+	if (w->nheld > 0) {
+		worker_send_after_save(w, msg);
+		return;
+	}
+	worker_send(w, msg);
+	msg_free(msg);
+}
+
+/* The turn's state file is saved: what it acknowledges may go. */
+static void
+worker_release_held(struct worker *w)
+{
+	for (size_t i = 0; i < w->nheld; i++) {
+		worker_send(w, w->held[i]);
+		msg_free(w->held[i]);
+	}
+	w->nheld = 0;
+}
+
 static void
 worker_send_hello(struct worker *w)
 {
@@ -449,6 +481,7 @@ worker_loop(struct worker *w)
 		}
 		/* One write of the state file per turn, whatever changed. */
 		app_save_state(w, false);
+		worker_release_held(w);
 	}
 }
 
@@ -580,6 +613,9 @@ worker_main(int argc, char **argv)
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
 	worker_loop(&w);
+	app_save_state(&w, false);
+	worker_release_held(&w);
+	free(w.held);
 
 	/*
 	 * The apps run on under their shims, which hold their output, and the

@@ -57,6 +57,12 @@ struct worker {
 	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */
 	int inotify_fd;	      /* app dirs: new output for log followers */
 	bool state_dirty;     /* worker-state.json is behind the apps */
+	/*
+	 * Answers held until the state file that records what they acknowledge
+	 * is saved, at the end of the loop turn (group commit, as the master's).
+	 */
+	struct msg **held;
+	size_t nheld, held_cap;
 	bool stop_apps_on_exit; /* the old way: apps die with the worker */
 	bool stopping;
 	int exit_status;
@@ -67,5 +73,13 @@ int worker_main(int argc, char **argv);
 
 /* Send a message to the master; returns -1 when it cannot go out now. */
 int worker_send(struct worker *w, struct msg *msg);
+/*
+ * Send msg (taken) once this turn's state file is saved: for answers that
+ * acknowledge a change a restarted worker must know of. While any is held,
+ * worker_send_in_order holds the app messages after it too, so the master
+ * never hears of an app's end before its launch.
+ */
+void worker_send_after_save(struct worker *w, struct msg *msg);
+void worker_send_in_order(struct worker *w, struct msg *msg);
 
 #endif
