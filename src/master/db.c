@@ -187,6 +187,12 @@ db_close(struct db *db)
 }
 
 void
+db_unsafe_no_fsync(struct db *db)
+{
+	db_exec(db, "PRAGMA synchronous=OFF");
+}
+
+void
 db_begin(struct db *db)
 {
 	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0)

@@ -26,6 +26,11 @@ struct db;
  */
 struct db *db_open(const char *path, char **cause);
 void db_close(struct db *);
+/*
+ * Commits stop waiting for the disk (synchronous=OFF): what a benchmark
+ * uses to measure what durability costs. Never for a real cluster.
+ */
+void db_unsafe_no_fsync(struct db *);
 
 /* Commit the turn's writes. Returns 0, or -1 (logged) when it failed. */
 int db_commit(struct db *);

@@ -46,6 +46,7 @@ master_usage(FILE *f)
 	    "[--state DIR]\n"
 	    "                     [--heartbeat MS] [--join-token SECRET] "
 	    "[--admin-token T] [--metrics-token T] [--shell]\n"
+	    "                     [--unsafe-no-fsync]\n"
 	    "  --bind HOST:PORT     where workers connect (default 0.0.0.0:7400)\n"
 	    "  --api HOST:PORT      the REST API (default 127.0.0.1:7401)\n"
 	    "  --state DIR          keys, tokens and state (default "
@@ -55,7 +56,11 @@ master_usage(FILE *f)
 	    "  --join-token SECRET  fix the secret part of the join token\n"
 	    "  --admin-token T      the REST API's bearer token\n"
 	    "  --metrics-token T    a token that may read /metrics only\n"
-	    "  --shell              also run the interactive shell here\n");
+	    "  --shell              also run the interactive shell here\n"
+	    "  --unsafe-no-fsync    do not wait for the disk at commits: for "
+	    "benchmarks\n"
+	    "                       only (a crash may lose acknowledged "
+	    "changes)\n");
 }
 
 int
@@ -198,6 +203,11 @@ master_open_db(struct master *m)
 
 	if ((m->db = db_open(path, &cause)) == NULL)
 		fatalx("%s", cause);
+	if (m->unsafe_no_fsync) {
+		log_warnx("--unsafe-no-fsync: commits do not wait for the disk; "
+		    "a crash may lose acknowledged changes");
+		db_unsafe_no_fsync(m->db);
+	}
 	m->nodes = node_table_new();
 	m->apps = app_registry_new();
 	m->artifacts = artifact_registry_new();
@@ -520,6 +530,7 @@ master_main(int argc, char **argv)
 		{ "join-token", required_argument, NULL, 'j' },
 		{ "admin-token", required_argument, NULL, 't' },
 		{ "metrics-token", required_argument, NULL, 'M' },
+		{ "unsafe-no-fsync", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -562,6 +573,9 @@ master_main(int argc, char **argv)
 			break;
 		case 't':
 			admin_token = optarg;
+			break;
+		case 'U':
+			m.unsafe_no_fsync = true;
 			break;
 		case 'M':
 			if (strlen(optarg) < 16 || strpbrk(optarg, " \t\r\n")) {

@@ -60,6 +60,7 @@ struct master {
 
 	uint32_t next_request_id;
 	int64_t started_at; /* wall clock ms */
+	bool unsafe_no_fsync; /* benchmarks: commits do not wait for the disk */
 	bool stopping;
 };
 
