@@ -1,6 +1,5 @@
 #include "worker/app.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +26,7 @@
 #include "worker/check.h"
 #include "worker/procfs.h"
 #include "worker/reap.h"
+#include "worker/sampler.h"
 #include "worker/shim.h"
 #include "worker/spawn.h"
 #include "worker/store.h"
@@ -1199,77 +1199,6 @@ app_all_states(struct worker *w)
 	return list;
 }
 
-/* One process of the node, for summing an app's tree. */
-struct app_proc {
-	pid_t pid;
-	pid_t ppid;
-	long long cpu_user_ms;
-	long long cpu_sys_ms;
-};
-
-/* Every process on the node with its parent, from one pass over /proc. */
-static struct app_proc *
-app_scan_procs(size_t *count)
-{
-	struct app_proc *v = NULL;
-	size_t n = 0, cap = 0;
-	struct procfs_stat st;
-	struct dirent *d;
-	DIR *dir;
-
-	*count = 0;
-	if ((dir = opendir("/proc")) == NULL)
-		return NULL;
-	while ((d = readdir(dir)) != NULL) {
-		char *end;
-		long pid = strtol(d->d_name, &end, 10);
-
-		if (*end != '\0' || pid <= 0 || procfs_read_stat((pid_t)pid,
-			&st) == -1)
-			continue;
-		if (n == cap) {
-			cap = cap == 0 ? 512 : cap * 2;
-			v = xreallocarray(v, cap, sizeof *v);
-		}
-		v[n].pid = (pid_t)pid;
-		v[n].ppid = st.ppid;
-		v[n].cpu_user_ms = procfs_ticks_to_ms(st.utime);
-		v[n].cpu_sys_ms = procfs_ticks_to_ms(st.stime);
-		n++;
-	}
-	closedir(dir);
-	*count = n;
-	return v;
-}
-
-/* Sum CPU and peak memory over root and all its descendants. */
-static void
-app_sum_tree(const struct app_proc *procs, size_t n, pid_t root,
-    long long *user, long long *sys, long long *rss)
-{
-	pid_t *queue = xcalloc(n + 1, sizeof *queue);
-	size_t head = 0, tail = 0;
-	struct procfs_status ss;
-
-	*user = *sys = *rss = 0;
-	queue[tail++] = root;
-	while (head < tail) {
-		pid_t p = queue[head++];
-
-		for (size_t i = 0; i < n; i++) {
-			if (procs[i].pid == p) {
-				*user += procs[i].cpu_user_ms;
-				*sys += procs[i].cpu_sys_ms;
-				if (procfs_read_status(p, &ss) == 0 &&
-				    ss.vm_hwm_kb > 0)
-					*rss += ss.vm_hwm_kb;
-			} else if (procs[i].ppid == p && tail < n)
-				queue[tail++] = procs[i].pid;
-		}
-	}
-	free(queue);
-}
-
 static json_t *
 app_usage_figures(long long user, long long sys, long long rss)
 {
@@ -1281,21 +1210,40 @@ void
 app_usage(struct worker *w, struct msg *req)
 {
 	long long tu = 0, ts = 0, trss = 0;
-	struct app_proc *procs;
+	struct sampler_target *targets;
+	struct sampler_sample *live;
+	struct sampler *sampler;
 	struct rusage ch;
 	json_t *list = json_array(), *item;
-	size_t n;
+	size_t n = 0, cap = 0, nlive;
 
-	procs = app_scan_procs(&n);
+	/* The live apps' trees, measured as the resource sampler does. */
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		cap++;
+	targets = xcalloc(cap + 1, sizeof *targets);
+	live = xcalloc(cap + 1, sizeof *live);
+	for (struct app *a = w->apps; a != NULL; a = a->next)
+		if (app_is_alive(a))
+			targets[n++] = (struct sampler_target){ a->id, a->pid };
+	sampler = sampler_new(0);
+	nlive = sampler_measure(sampler, targets, n, util_now_ms(), live);
+	sampler_free(sampler);
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
-		long long u, s, rss;
+		long long u = 0, s = 0, rss = 0;
 		bool alive = app_is_alive(a);
 
 		if (a->phase == APP_FAILED)
 			continue;
-		if (alive)
-			app_sum_tree(procs, n, a->pid, &u, &s, &rss);
-		else {
+		if (alive) {
+			for (size_t i = 0; i < nlive; i++) {
+				if (strcmp(live[i].id, a->id) != 0)
+					continue;
+				u = live[i].cpu_user_ms;
+				s = live[i].cpu_sys_ms;
+				rss = live[i].max_rss_kb;
+				break;
+			}
+		} else {
 			u = app_tv_ms(&a->ru.ru_utime);
 			s = app_tv_ms(&a->ru.ru_stime);
 			rss = a->ru.ru_maxrss;
@@ -1309,7 +1257,8 @@ app_usage(struct worker *w, struct msg *req)
 		json_object_set_new(item, "alive", json_boolean(alive));
 		json_array_append_new(list, item);
 	}
-	free(procs);
+	free(live);
+	free(targets);
 	getrusage(RUSAGE_CHILDREN, &ch);
 	app_reply(w, req->id, MSG_USAGE_REPLY, jsonx_pack("{s:o, s:o, s:o}",
 	    "apps", list, "total", app_usage_figures(tu, ts, trss),

@@ -260,6 +260,8 @@ sampler_cpu_rate(const struct sampler *s, const char *id,
 		dt = now_ms - prev->at_ms;
 	} else
 		dt = boot_ms - procfs_ticks_to_ms(sum->leader->starttime);
+	out->cpu_user_ms = user;
+	out->cpu_sys_ms = sys;
 	out->cpu_user_pct = dt > 0 ? 100.0 * (double)du / (double)dt : 0;
 	out->cpu_sys_pct = dt > 0 ? 100.0 * (double)ds / (double)dt : 0;
 	next->id = xstrdup(id);

@@ -34,6 +34,8 @@ struct sampler_sample {
 	int64_t t;	     /* wall clock ms */
 	double cpu_user_pct; /* % of one core since the last sample */
 	double cpu_sys_pct;
+	long long cpu_user_ms; /* the tree's totals so far (not sent) */
+	long long cpu_sys_ms;
 	long long rss_kb;
 	long long max_rss_kb; /* VmHWM summed over the tree */
 	long procs;
