@@ -108,8 +108,8 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	log_info("app %s launched on %s", a->id, p->node);
 	master_app_changed(m, a);
 	master_event(m, "api", p->node, a->id, json_pack("{s:s, s:s, s:O}",
-	    "event", "launched", "by", m->admin_token_id, "path", json_object_get(a->obj,
-	    "path")));
+	    "event", "launched", "by", m->admin_token_id, "path",
+	    json_object_get(a->obj, "path")));
 	cause = json_string_value(json_object_get(a->obj, "cause"));
 	if (!app_record_alive(a) && cause != NULL) {
 		/* It never ran: the launch failed, and ps keeps the reason. */
