@@ -9,6 +9,11 @@
  * master relays in 256 KiB chunks to exactly those nodes, pausing the
  * client whenever a node has no credit left; then the client commits, and
  * each node installs the artifact from its store at once.
+ *
+ * The relay itself is transfer.c. As a file goes by, the master also keeps
+ * its own copy (filestore.h), so that it can later copy the artifact to a
+ * node that lacks it when an app is rescheduled there; a file every node
+ * holds but the master lacks is asked for too ("needed").
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -24,6 +29,7 @@
 #include "master/app.h"
 #include "master/artifact.h"
 #include "master/db.h"
+#include "master/filestore.h"
 #include "master/master.h"
 #include "master/node.h"
 #include "master/pending.h"
@@ -56,37 +62,6 @@ struct upload {
 	struct upload *next;
 };
 
-enum transfer_state {
-	TRANSFER_BEGUN,	  /* BEGIN sent */
-	TRANSFER_ENDING,  /* END sent, DONE awaited */
-	TRANSFER_DONE,
-	TRANSFER_FAILED,
-};
-
-struct transfer_target {
-	struct upload_node *un;
-	int credit;
-	enum transfer_state state;
-};
-
-struct transfer {
-	char id[16];
-	uint32_t request_id; /* carried by BEGIN/CHUNK/END, so errors find it */
-	struct upload *up;
-	char hash[65];
-	unsigned long long size;
-	unsigned long long received;
-	struct api_request *req;
-	struct transfer_target *targets;
-	int ntargets;
-	unsigned char *buf; /* one chunk being filled from the client */
-	size_t buflen;
-	bool finishing; /* the client sent everything: flush, then END */
-	bool answered;
-	char *error; /* a client-side error (too much data) */
-	struct transfer *next;
-};
-
 static struct upload *
 upload_find(struct master *m, const char *id)
 {
@@ -105,10 +80,6 @@ upload_free(struct master *m, struct upload *u)
 			break;
 		}
 	}
-	/* A transfer of this session loses its session; it fails cleanly. */
-	for (struct transfer *t = m->transfers; t != NULL; t = t->next)
-		if (t->up == u)
-			t->up = NULL;
 	for (int i = 0; i < u->nnodes; i++) {
 		free(u->nodes[i].node);
 		json_decref(u->nodes[i].present);
@@ -166,17 +137,6 @@ upload_name_valid(const char *s)
 	return util_name_valid(s, 128, "._-+");
 }
 
-static bool
-upload_hash_valid(const char *s)
-{
-	if (strlen(s) != 64)
-		return false;
-	for (const char *p = s; *p != '\0'; p++)
-		if (!(*p >= '0' && *p <= '9') && !(*p >= 'a' && *p <= 'f'))
-			return false;
-	return true;
-}
-
 /* Check the announced files; returns 0 or -1 with *cause. */
 static int
 upload_check_files(json_t *files, char **cause)
@@ -210,7 +170,7 @@ upload_check_files(json_t *files, char **cause)
 			    i, name);
 			return -1;
 		}
-		if (!upload_hash_valid(hash)) {
+		if (!filestore_hash_valid(hash)) {
 			*cause = xasprintf("files[%zu]: 'hash' must be 64 "
 			    "lower-case hex digits (BLAKE2b-256)", i);
 			return -1;
@@ -237,11 +197,16 @@ upload_check_files(json_t *files, char **cause)
 	return 0;
 }
 
-/* The reply to POST /v1/artifacts, once every node said what it holds. */
+/*
+ * The reply to POST /v1/artifacts, once every node said what it holds:
+ * "needed" lists the files to upload, those some node lacks and, while a
+ * node can take the copy, those the master keeps no copy of.
+ */
 static json_t *
-upload_announce_json(struct upload *u)
+upload_announce_json(struct master *m, struct upload *u)
 {
-	json_t *nodes = json_array(), *needed = json_array(), *h;
+	json_t *nodes = json_array(), *needed = json_array(), *h, *f;
+	bool some_ok = false;
 	size_t k;
 
 	for (int i = 0; i < u->nnodes; i++) {
@@ -253,6 +218,14 @@ upload_announce_json(struct upload *u)
 		json_array_foreach(un->needed, k, h)
 			if (!upload_json_has(needed, json_string_value(h)))
 				json_array_append(needed, h);
+		if (un->error == NULL)
+			some_ok = true;
+	}
+	json_array_foreach(u->files, k, f) {
+		h = json_object_get(f, "hash");
+		if (some_ok && !filestore_has(m->files, json_string_value(h)) &&
+		    !upload_json_has(needed, json_string_value(h)))
+			json_array_append(needed, h);
 	}
 	return json_pack("{s:s, s:s, s:o, s:o}", "upload", u->id, "name",
 	    u->name, "nodes", nodes, "needed", needed);
@@ -288,7 +261,7 @@ upload_have_done(struct master *m, struct pending *p, struct msg *reply,
 	}
 	u->touched = util_now_ms();
 	if (--u->waiting == 0 && u->req != NULL) {
-		api_complete(u->req, 200, upload_announce_json(u));
+		api_complete(u->req, 200, upload_announce_json(m, u));
 		u->req = NULL;
 	}
 }
@@ -403,7 +376,7 @@ api_artifacts_create(struct api_request *req, json_t **reply)
 	if (u->waiting == 0) {
 		/* No node could be asked: answer now, with each one's error. */
 		u->req = NULL;
-		*reply = upload_announce_json(u);
+		*reply = upload_announce_json(m, u);
 		status = 200;
 	} else {
 		api_suspend(req);
@@ -416,158 +389,80 @@ out:
 	return status;
 }
 
-static struct transfer *
-transfer_find(struct master *m, const char *id)
-{
-	for (struct transfer *t = m->transfers; t != NULL; t = t->next)
-		if (strcmp(t->id, id) == 0)
-			return t;
-	return NULL;
-}
-
+/*
+ * The PUT's transfer is over: each node stored the file or failed. Record
+ * it in the session (which may have expired meanwhile) and answer.
+ */
 static void
-transfer_free(void *arg)
+upload_put_done(struct transfer *t, void *arg)
 {
-	struct transfer *t = arg;
-	struct master *m;
+	struct api_request *req = arg;
+	struct upload *u = upload_find(t->m, req->params[0]);
+	json_t *nodes = json_array(), *failed = json_array(), *first;
+	bool kept = t->kept || filestore_has(t->m->files, t->hash);
 
-	if (t == NULL)
-		return;
-	m = t->req->master;
-	for (struct transfer **p = &m->transfers; *p != NULL; p = &(*p)->next) {
-		if (*p == t) {
-			*p = t->next;
-			break;
-		}
-	}
-	/* A client that went away mid-file: the nodes drop what they have. */
-	for (int i = 0; i < t->ntargets; i++)
-		if (t->targets[i].state == TRANSFER_BEGUN && t->up != NULL)
-			upload_send(m, t->targets[i].un->node, msg_new(
-			    MSG_FILE_ABORT, t->request_id, json_pack("{s:s}",
-			    "transfer", t->id)));
-	free(t->targets);
-	free(t->buf);
-	free(t->error);
-	free(t);
-}
-
-/* Every target has finished one way or the other: answer the PUT. */
-static void
-transfer_maybe_answer(struct transfer *t)
-{
-	json_t *nodes, *failed;
-	int ok = 0;
-
-	if (t->answered || !t->finishing)
-		return;
-	for (int i = 0; i < t->ntargets; i++)
-		if (t->targets[i].state == TRANSFER_BEGUN ||
-		    t->targets[i].state == TRANSFER_ENDING)
-			return;
-	nodes = json_array();
-	failed = json_array();
 	for (int i = 0; i < t->ntargets; i++) {
-		struct upload_node *un = t->targets[i].un;
+		struct transfer_target *tt = &t->targets[i];
+		struct upload_node *un = u != NULL ? upload_node_find(u,
+		    tt->node) : NULL;
+		const char *why = tt->error != NULL ? tt->error : "failed";
 
-		if (t->targets[i].state == TRANSFER_DONE) {
-			json_array_append_new(nodes, json_string(un->node));
-			json_array_append_new(un->sent, json_string(t->hash));
-			ok++;
-		} else
-			json_array_append_new(failed, json_pack("{s:s, s:s}",
-			    "node", un->node, "error", un->error != NULL ?
-			    un->error : "failed"));
+		if (tt->state == TRANSFER_DONE) {
+			json_array_append_new(nodes, json_string(tt->node));
+			if (un != NULL)
+				json_array_append_new(un->sent,
+				    json_string(t->hash));
+			continue;
+		}
+		json_array_append_new(failed, json_pack("{s:s, s:s}", "node",
+		    tt->node, "error", why));
+		if (un != NULL && un->error == NULL)
+			un->error = xstrdup(why);
 	}
-	t->answered = true;
 	if (json_array_size(failed) > 0) {
-		json_t *first = json_array_get(failed, 0);
-
-		api_complete(t->req, 422, json_pack("{s:s++, s:o, s:o}", "error",
-		    json_string_value(json_object_get(first, "node")), ": ",
-		    json_string_value(json_object_get(first, "error")),
-		    "stored_on", nodes, "failed", failed));
+		first = json_array_get(failed, 0);
+		api_complete(req, 422, json_pack("{s:s++, s:o, s:o, s:b}",
+		    "error", json_string_value(json_object_get(first, "node")),
+		    ": ", json_string_value(json_object_get(first, "error")),
+		    "stored_on", nodes, "failed", failed, "kept", kept));
 		return;
 	}
 	json_decref(failed);
-	api_complete(t->req, 200, json_pack("{s:s, s:I, s:o}", "hash", t->hash,
-	    "size", (json_int_t)t->size, "stored_on", nodes));
+	/* Sent for the master alone, and it could not keep it. */
+	if (t->ntargets == 0 && !kept) {
+		json_decref(nodes);
+		api_complete(req, 422, json_pack("{s:s+, s:b}", "error",
+		    "the master cannot keep a copy: ", t->keep_error != NULL ?
+		    t->keep_error : "failed", "kept", 0));
+		return;
+	}
+	api_complete(req, 200, json_pack("{s:s, s:I, s:o, s:b, s:s?}", "hash",
+	    t->hash, "size", (json_int_t)t->size, "stored_on", nodes, "kept",
+	    kept, "keep_error", kept ? NULL : t->keep_error));
 }
 
 static void
-transfer_fail_target(struct transfer *t, struct transfer_target *tt,
-    const char *why)
+upload_put_free(void *arg)
 {
-	if (tt->state == TRANSFER_DONE || tt->state == TRANSFER_FAILED)
-		return;
-	tt->state = TRANSFER_FAILED;
-	if (tt->un->error == NULL)
-		tt->un->error = xstrdup(why);
-	log_warnx("copy of %.12s to %s failed: %s", t->hash, tt->un->node, why);
+	transfer_free(arg);
 }
 
 /*
- * Send the filled chunk to every target still taking it. False when one of
- * them has no credit: the client must wait.
+ * The transfer for a PUT, made on its first byte (or at its end if empty):
+ * to every node of the session that lacks the file, and into the master's
+ * store when it lacks it too.
  */
-static bool
-transfer_flush(struct master *m, struct transfer *t)
-{
-	struct msg *msg;
-
-	if (t->buflen == 0)
-		return true;
-	for (int i = 0; i < t->ntargets; i++)
-		if (t->targets[i].state == TRANSFER_BEGUN &&
-		    t->targets[i].credit == 0)
-			return false;
-	for (int i = 0; i < t->ntargets; i++) {
-		struct transfer_target *tt = &t->targets[i];
-
-		if (tt->state != TRANSFER_BEGUN)
-			continue;
-		msg = msg_new(MSG_FILE_CHUNK, t->request_id, json_pack("{s:s}",
-		    "transfer", t->id));
-		msg_set_data(msg, t->buf, t->buflen);
-		if (!upload_send(m, tt->un->node, msg))
-			transfer_fail_target(t, tt, "the node became unreachable");
-		else
-			tt->credit--;
-	}
-	t->buflen = 0;
-	return true;
-}
-
-/* After the last byte: flush, then END to each target. */
-static void
-transfer_finish(struct master *m, struct transfer *t)
-{
-	if (!transfer_flush(m, t))
-		return; /* resumed by the next credit */
-	for (int i = 0; i < t->ntargets; i++) {
-		struct transfer_target *tt = &t->targets[i];
-
-		if (tt->state != TRANSFER_BEGUN)
-			continue;
-		if (upload_send(m, tt->un->node, msg_new(MSG_FILE_END,
-		    t->request_id, json_pack("{s:s}", "transfer", t->id))))
-			tt->state = TRANSFER_ENDING;
-		else
-			transfer_fail_target(t, tt, "the node became unreachable");
-	}
-	transfer_maybe_answer(t);
-}
-
-/* The transfer for a PUT, made on its first byte (or at its end if empty). */
 static struct transfer *
-transfer_start(struct api_request *req, char **cause)
+upload_put_start(struct api_request *req, char **cause)
 {
 	struct master *m = req->master;
 	struct upload *u = upload_find(m, req->params[0]);
 	const char *hash = req->params[1];
 	unsigned long long size = 0;
+	const char **targets;
 	struct transfer *t;
 	bool known = false;
+	int ntargets = 0;
 	json_t *f;
 	size_t i;
 
@@ -589,38 +484,26 @@ transfer_start(struct api_request *req, char **cause)
 		    u->id);
 		return NULL;
 	}
-	t = xcalloc(1, sizeof *t);
-	snprintf(t->id, sizeof t->id, "t%u", ++m->next_upload_id);
-	if (++m->next_request_id == 0)
-		m->next_request_id = 1;
-	t->request_id = m->next_request_id;
-	t->up = u;
-	snprintf(t->hash, sizeof t->hash, "%s", hash);
-	t->size = size;
-	t->req = req;
-	t->buf = xmalloc(PROTO_CHUNK_SIZE);
-	t->targets = xcalloc((size_t)u->nnodes, sizeof *t->targets);
+	targets = xcalloc((size_t)u->nnodes + 1, sizeof *targets);
 	for (int k = 0; k < u->nnodes; k++) {
 		struct upload_node *un = &u->nodes[k];
 
-		if (un->error != NULL || !upload_json_has(un->needed, hash) ||
-		    upload_json_has(un->sent, hash))
-			continue;
-		if (!upload_send(m, un->node, msg_new(MSG_FILE_BEGIN,
-		    t->request_id, json_pack("{s:s, s:s, s:I}", "transfer",
-		    t->id, "hash", hash, "size", (json_int_t)size)))) {
-			un->error = xstrdup("the node became unreachable");
-			continue;
-		}
-		t->targets[t->ntargets].un = un;
-		t->targets[t->ntargets].state = TRANSFER_BEGUN;
-		t->ntargets++;
+		if (un->error == NULL && upload_json_has(un->needed, hash) &&
+		    !upload_json_has(un->sent, hash))
+			targets[ntargets++] = un->node;
 	}
+	t = transfer_new(m, hash, size, targets, ntargets, upload_put_done, req);
+	free(targets);
+	t->req = req;
+	/* The master's copy, written as the file goes by (see filestore.h). */
+	if (!filestore_has(m->files, hash) &&
+	    (t->keep = filestore_begin(m->files, hash, size,
+	    &t->keep_error)) == NULL)
+		log_warnx("the master keeps no copy of %.12s: %s", hash,
+		    t->keep_error);
 	u->touched = util_now_ms();
-	t->next = m->transfers;
-	m->transfers = t;
 	req->ctx = t;
-	req->ctx_free = transfer_free;
+	req->ctx_free = upload_put_free;
 	return t;
 }
 
@@ -629,37 +512,15 @@ api_uploads_data(struct api_request *req, const char *data, size_t len)
 {
 	struct transfer *t = req->ctx;
 	char *cause = NULL;
-	size_t took = 0;
 
-	if (t == NULL && (t = transfer_start(req, &cause)) == NULL) {
+	if (t == NULL && (t = upload_put_start(req, &cause)) == NULL) {
 		/* Remembered for the reply; the rest of the body is dropped. */
 		req->reply = json_pack("{s:s}", "error", cause);
 		req->status = 404;
 		free(cause);
 		return -1;
 	}
-	if (t->error != NULL)
-		return (long)len;
-	while (took < len) {
-		size_t n;
-
-		if (t->buflen == PROTO_CHUNK_SIZE &&
-		    !transfer_flush(req->master, t))
-			break;
-		n = PROTO_CHUNK_SIZE - t->buflen;
-		if (n > len - took)
-			n = len - took;
-		if (t->received + n > t->size) {
-			t->error = xasprintf("more than the announced %llu bytes",
-			    t->size);
-			return (long)len;
-		}
-		memcpy(t->buf + t->buflen, data + took, n);
-		t->buflen += n;
-		t->received += n;
-		took += n;
-	}
-	return (long)took;
+	return (long)transfer_feed(t, data, len);
 }
 
 int
@@ -673,149 +534,82 @@ api_uploads_put(struct api_request *req, json_t **reply)
 		req->reply = NULL;
 		return req->status;
 	}
-	if (t == NULL && (t = transfer_start(req, &cause)) == NULL) {
+	if (t == NULL && (t = upload_put_start(req, &cause)) == NULL) {
 		api_error(reply, 404, "%s", cause);
 		free(cause);
 		return 404;
 	}
-	if (t->error != NULL || t->received != t->size) {
+	if (t->error != NULL || t->taken != t->size) {
 		api_error(reply, 400, "upload of %.12s: %s", t->hash,
 		    t->error != NULL ? t->error : "fewer bytes than announced");
-		t->finishing = true;
-		t->answered = true;
+		/* The nodes drop what they received; nothing is kept. */
+		req->ctx = NULL;
+		req->ctx_free = NULL;
+		transfer_free(t);
 		return 400;
 	}
-	t->finishing = true;
 	api_suspend(req);
-	transfer_finish(req->master, t);
+	transfer_end_input(t); /* may answer at once */
 	return API_PENDING;
 }
 
-static struct transfer_target *
-transfer_target_of(struct transfer *t, const char *node)
+/* What the master's copies are checked against before removal. */
+struct upload_gc {
+	struct master *m;
+	json_t *used; /* {hash: true} of every recorded manifest */
+};
+
+/* Whether a manifest or an upload session still uses the file. */
+static bool
+upload_file_used(const char *hash, void *arg)
 {
-	for (int i = 0; i < t->ntargets; i++)
-		if (strcmp(t->targets[i].un->node, node) == 0)
-			return &t->targets[i];
-	return NULL;
-}
+	struct upload_gc *gc = arg;
+	json_t *f;
+	size_t i;
 
-/* Find the transfer and target a worker's message is about. */
-static struct transfer_target *
-transfer_lookup(struct master *m, struct node *n, struct msg *msg,
-    struct transfer **tp)
-{
-	const char *id = json_string_value(json_object_get(msg->body,
-	    "transfer"));
-	struct transfer *t;
-
-	if (id == NULL || (t = transfer_find(m, id)) == NULL)
-		return NULL;
-	*tp = t;
-	return transfer_target_of(t, n->name);
-}
-
-void
-transfer_credit(struct master *m, struct node *n, struct msg *msg)
-{
-	struct transfer_target *tt;
-	struct transfer *t;
-	long long credit;
-	char *cause = NULL;
-
-	if (msg_get_int(msg, "credit", true, 1, 64, &credit, &cause) == -1) {
-		log_warnx("node %s: bad FILE_CREDIT: %s", n->name, cause);
-		free(cause);
-		return;
-	}
-	if ((tt = transfer_lookup(m, n, msg, &t)) == NULL)
-		return;
-	tt->credit += (int)credit;
-	if (t->finishing && !t->answered)
-		transfer_finish(m, t);
-	else if (t->req->paused)
-		api_unpause(t->req);
+	if (json_object_get(gc->used, hash) != NULL)
+		return true;
+	for (struct upload *u = gc->m->uploads; u != NULL; u = u->next)
+		json_array_foreach(u->files, i, f)
+			if (strcmp(json_string_value(json_object_get(f, "hash")),
+			    hash) == 0)
+				return true;
+	return false;
 }
 
 void
-transfer_done(struct master *m, struct node *n, struct msg *msg)
+api_artifacts_gc(struct master *m)
 {
-	struct transfer_target *tt;
-	struct transfer *t;
+	struct upload_gc gc = { m, artifact_file_hashes(m->artifacts) };
+	size_t n;
 
-	if ((tt = transfer_lookup(m, n, msg, &t)) == NULL)
-		return;
-	if (tt->state == TRANSFER_ENDING)
-		tt->state = TRANSFER_DONE;
-	transfer_maybe_answer(t);
-}
-
-int
-transfer_error(struct master *m, struct node *n, struct msg *msg)
-{
-	const char *text = json_string_value(json_object_get(msg->body, "error"));
-
-	for (struct transfer *t = m->transfers; t != NULL; t = t->next) {
-		struct transfer_target *tt;
-
-		if (t->request_id != msg->id ||
-		    (tt = transfer_target_of(t, n->name)) == NULL)
-			continue;
-		transfer_fail_target(t, tt, text != NULL ? text : "failed");
-		/* The others may go on: the client was perhaps waiting on it. */
-		if (t->finishing)
-			transfer_finish(m, t);
-		else if (t->req->paused)
-			api_unpause(t->req);
-		return 1;
-	}
-	return 0;
+	if ((n = filestore_gc(m->files, upload_file_used, &gc)) > 0)
+		log_info("removed %zu files of the master's artifact copies that "
+		    "no artifact uses any more", n);
+	json_decref(gc.used);
 }
 
 void
-transfer_node_lost(struct master *m, const char *node)
-{
-	for (struct transfer *t = m->transfers; t != NULL; t = t->next) {
-		struct transfer_target *tt = transfer_target_of(t, node);
-
-		if (tt == NULL)
-			continue;
-		transfer_fail_target(t, tt, "the node became unavailable");
-		if (t->finishing)
-			transfer_finish(m, t);
-		else if (t->req->paused)
-			api_unpause(t->req);
-	}
-}
-
-void
-transfer_expire(struct master *m, int64_t now)
+api_uploads_expire(struct master *m, int64_t now)
 {
 	struct upload *u, *next;
+	size_t freed = 0;
 
 	for (u = m->uploads; u != NULL; u = next) {
 		next = u->next;
 		if (u->req == NULL && u->waiting == 0 &&
-		    now - u->touched > UPLOAD_IDLE_MS)
+		    now - u->touched > UPLOAD_IDLE_MS) {
 			upload_free(m, u);
+			freed++;
+		}
 	}
+	/* Files uploaded for a copy never committed are of no use. */
+	if (freed > 0)
+		api_artifacts_gc(m);
 }
 
 void
-transfer_shutdown(struct master *m)
-{
-	for (struct transfer *t = m->transfers; t != NULL; t = t->next) {
-		if (t->finishing && !t->answered) {
-			t->answered = true;
-			api_complete(t->req, 503, json_pack("{s:s}", "error",
-			    "the master is shutting down"));
-		} else if (t->req->paused)
-			api_unpause(t->req);
-	}
-}
-
-void
-transfer_free_all(struct master *m)
+api_uploads_free_all(struct master *m)
 {
 	while (m->uploads != NULL)
 		upload_free(m, m->uploads);
@@ -838,7 +632,7 @@ upload_install_done(struct master *m, struct pending *p, struct msg *reply,
 		artifact_put(m->artifacts, un->node, json_incref(reply->body));
 		db_put_artifact(m->db, un->node, u->name, reply->body);
 		master_event(m, "api", un->node, NULL, json_pack("{s:s, s:s, "
-		    "s:s}", "event", "artifact-installed", "by", "admin", "name",
+		    "s:s}", "event", "artifact-installed", "by", m->admin_token_id, "name",
 		    u->name));
 		log_info("artifact %s installed on %s", u->name, un->node);
 	} else if (un->error == NULL) {
@@ -877,6 +671,8 @@ upload_install_done(struct master *m, struct pending *p, struct msg *reply,
 	    NULL, "nodes", nodes));
 	u->req = NULL;
 	upload_free(m, u);
+	/* The master's copies of files no install took are of no use. */
+	api_artifacts_gc(m);
 }
 
 int
@@ -929,6 +725,7 @@ api_uploads_commit(struct api_request *req, json_t **reply)
 		*reply = json_pack("{s:s, s:s, s:o}", "name", u->name, "error",
 		    "the copy failed on every node", "nodes", nodes);
 		upload_free(m, u);
+		api_artifacts_gc(m);
 		return 409;
 	}
 	u->req = req;
@@ -974,7 +771,7 @@ upload_delete_done(struct master *m, struct pending *p, struct msg *reply,
 		artifact_remove(m->artifacts, p->node, d->name);
 		db_delete_artifact(m->db, p->node, d->name);
 		master_event(m, "api", p->node, NULL, json_pack("{s:s, s:s, s:s}",
-		    "event", "artifact-deleted", "by", "admin", "name", d->name));
+		    "event", "artifact-deleted", "by", m->admin_token_id, "name", d->name));
 		json_array_append_new(d->nodes, json_pack("{s:s, s:b}", "node",
 		    p->node, "ok", 1));
 		log_info("artifact %s deleted on %s", d->name, p->node);
@@ -987,11 +784,14 @@ upload_delete_done(struct master *m, struct pending *p, struct msg *reply,
 		    "node", p->node, "ok", 0, "error", text != NULL ? text :
 		    "failed"));
 	}
-	if (--d->waiting == 0)
-		api_complete(p->req, d->failed ? 409 : 200, json_pack(
-		    "{s:s, s:s?, s:O}", "name", d->name, "error", d->failed ?
-		    json_string_value(json_object_get(json_array_get(d->nodes,
-		    0), "error")) : NULL, "nodes", d->nodes));
+	if (--d->waiting > 0)
+		return;
+	/* Gone from every node: the master's copies of its files go too. */
+	api_artifacts_gc(m);
+	api_complete(p->req, d->failed ? 409 : 200, json_pack(
+	    "{s:s, s:s?, s:O}", "name", d->name, "error", d->failed ?
+	    json_string_value(json_object_get(json_array_get(d->nodes, 0),
+	    "error")) : NULL, "nodes", d->nodes));
 }
 
 int

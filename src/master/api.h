@@ -112,6 +112,14 @@ int api_artifacts_delete(struct api_request *, json_t **reply);
 int api_uploads_put(struct api_request *, json_t **reply);
 long api_uploads_data(struct api_request *, const char *data, size_t len);
 int api_uploads_commit(struct api_request *, json_t **reply);
+/* Upload sessions (api-artifacts.c): forget those idle too long. */
+void api_uploads_expire(struct master *, int64_t now);
+void api_uploads_free_all(struct master *);
+/*
+ * Remove the master's copies of files that no recorded manifest and no
+ * upload session uses any more (after a delete or a commit, at start).
+ */
+void api_artifacts_gc(struct master *);
 int api_events_list(struct api_request *, json_t **reply);
 
 #endif

@@ -92,6 +92,49 @@ artifact_find(struct artifact_registry *r, const char *node, const char *name)
 	return n != NULL ? json_object_get(n, name) : NULL;
 }
 
+json_t *
+artifact_find_any(struct artifact_registry *r, const char *name,
+    const char *prefer, const char **node)
+{
+	json_t *n, *m;
+
+	if (prefer != NULL && (m = artifact_find(r, prefer, name)) != NULL) {
+		*node = prefer;
+		return m;
+	}
+	for (n = zhashx_first(r->by_node); n != NULL;
+	     n = zhashx_next(r->by_node)) {
+		if ((m = json_object_get(n, name)) != NULL) {
+			*node = zhashx_cursor(r->by_node);
+			return m;
+		}
+	}
+	*node = NULL;
+	return NULL;
+}
+
+json_t *
+artifact_file_hashes(struct artifact_registry *r)
+{
+	json_t *used = json_object(), *n, *m, *f;
+	const char *name;
+	size_t i;
+
+	for (n = zhashx_first(r->by_node); n != NULL;
+	     n = zhashx_next(r->by_node)) {
+		json_object_foreach(n, name, m) {
+			json_array_foreach(json_object_get(m, "files"), i, f) {
+				const char *h = json_string_value(
+				    json_object_get(f, "hash"));
+
+				if (h != NULL)
+					json_object_set_new(used, h, json_true());
+			}
+		}
+	}
+	return used;
+}
+
 static void
 artifact_list_node(json_t *out, const char *node, json_t *n)
 {

@@ -23,6 +23,15 @@ void artifact_remove(struct artifact_registry *, const char *node,
 /* The manifest of name on node (borrowed), or NULL. */
 json_t *artifact_find(struct artifact_registry *, const char *node,
     const char *name);
+/*
+ * The manifest of name on node prefer if it holds it, else on any node
+ * (borrowed), with that node's name in *node (prefer itself, or borrowed
+ * from the registry); NULL if no node holds it.
+ */
+json_t *artifact_find_any(struct artifact_registry *, const char *name,
+    const char *prefer, const char **node);
+/* Every file hash a manifest on any node uses: a new {hash: true} object. */
+json_t *artifact_file_hashes(struct artifact_registry *);
 /* [{"name","node","files","size","hash"}] for node (NULL: every node). */
 json_t *artifact_list(struct artifact_registry *, const char *node);
 

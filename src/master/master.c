@@ -23,8 +23,10 @@
 #include "common/xmem.h"
 #include "master/api.h"
 #include "master/app.h"
+#include "master/artcopy.h"
 #include "master/artifact.h"
 #include "master/db.h"
+#include "master/filestore.h"
 #include "master/history.h"
 #include "master/transfer.h"
 #include "master/logpipe.h"
@@ -199,6 +201,7 @@ static void
 master_open_db(struct master *m)
 {
 	char *path = xasprintf("%s/state.db", m->state_dir), *cause = NULL;
+	char *files;
 	size_t napps = 0, nnodes;
 
 	if ((m->db = db_open(path, &cause)) == NULL)
@@ -215,6 +218,12 @@ master_open_db(struct master *m)
 	    db_load_apps(m->db, master_restore_app, m) == -1 ||
 	    db_load_artifacts(m->db, master_restore_artifact, m) == -1)
 		fatalx("cannot read the state database %s", path);
+	/* The master's copy of artifact files, for rescheduling (filestore.h). */
+	files = xasprintf("%s/artifacts", m->state_dir);
+	if ((m->files = filestore_open(files, &cause)) == NULL)
+		fatalx("%s", cause);
+	free(files);
+	api_artifacts_gc(m);
 	nnodes = node_count(m->nodes);
 	{
 		json_t *all = app_list(m->apps, NULL, true, util_wall_ms());
@@ -509,10 +518,16 @@ master_loop(struct master *m)
 
 		now = util_now_ms();
 		if (now >= next_tick) {
+			/*
+			 * Heartbeats that came in during a long turn (a slow
+			 * commit on a busy disk) first: a node is judged by
+			 * what it sent, not by when the loop got to read it.
+			 */
+			master_handle_router(m);
 			node_sweep(m->nodes, now, m->heartbeat_ms,
 			    master_on_node_lost, m);
 			pending_expire(m, now);
-			transfer_expire(m, now);
+			api_uploads_expire(m, now);
 			history_tick(m, now);
 			next_tick = now + tick_ms;
 		}
@@ -661,7 +676,10 @@ master_main(int argc, char **argv)
 	api_run(m.api);
 	api_stop(m.api);
 	app_registry_free(m.apps);
+	api_uploads_free_all(&m);
+	artcopy_free_all(&m);
 	transfer_free_all(&m);
+	filestore_free(m.files);
 	artifact_registry_free(m.artifacts);
 	db_close(m.db);
 	zmq_socket_monitor(m.router, NULL, 0);

@@ -24,6 +24,8 @@ struct logpipe;
 struct artifact_registry;
 struct upload;
 struct transfer;
+struct artcopy;
+struct filestore;
 struct db;
 struct metrics;
 
@@ -43,6 +45,8 @@ struct master {
 	struct artifact_registry *artifacts;
 	struct upload *uploads;	    /* copies announced, not yet committed */
 	struct transfer *transfers; /* files streaming to workers */
+	struct artcopy *artcopies;  /* artifacts the master copies by itself */
+	struct filestore *files;    /* its own copy of artifact files */
 	uint32_t next_upload_id;
 
 	char *state_dir;

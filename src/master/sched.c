@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "master/app.h"
+#include "master/artcopy.h"
 #include "master/artifact.h"
 #include "master/master.h"
 #include "master/node.h"
@@ -23,6 +24,16 @@
 #define SCHED_KILL_TIMEOUT_MS 10000
 /* The worker's default max_restarts, which also bounds moves. */
 #define SCHED_MAX_RESTARTS_DEFAULT 3
+
+/*
+ * What a moved app's artifact allows besides the nodes holding it: being
+ * copied from the master's own copy of its files to a node lacking it.
+ */
+struct sched_copy {
+	json_t *manifest;    /* what would be sent (borrowed), or NULL */
+	const char *arch;    /* what it is built for (that of a holder) */
+	const char *no_copy; /* why the master cannot send it, or NULL */
+};
 
 static void sched_move(struct master *, struct app_record *, const char *);
 
@@ -64,14 +75,21 @@ sched_excluded(json_t *exclude, const char *node)
 	return false;
 }
 
-struct node *
-sched_place(struct master *m, const struct sched_want *w, char **reason,
-    char **why_out, bool *never)
+/*
+ * Placement (see sched_place), and for a moved app with copy, nodes that
+ * lack its artifact too when the master can send it: among the nodes that
+ * fit, those holding it first, then the fewest instances, then the lowest
+ * load.
+ */
+static struct node *
+sched_choose(struct master *m, const struct sched_want *w,
+    const struct sched_copy *copy, char **reason, char **why_out, bool *never)
 {
 	struct node **v, *best = NULL;
 	double best_load = 0, rcpu = 0;
 	long long rmem = 0, most_mem = 0;
 	int best_same = 0, same = 0, most_cpus = 0;
+	bool best_lacks = false;
 	char *why = xstrdup("");
 	size_t count;
 
@@ -83,6 +101,7 @@ sched_place(struct master *m, const struct sched_want *w, char **reason,
 		struct node *n = v[i];
 		char *line = NULL;
 		double load, mem_total_mb = (double)n->mem_total_kb / 1024.0;
+		bool lacks = false;
 
 		if (n->cpus > most_cpus)
 			most_cpus = n->cpus;
@@ -96,10 +115,20 @@ sched_place(struct master *m, const struct sched_want *w, char **reason,
 			line = xasprintf("%s: ran it before", n->name);
 			goto refused;
 		}
-		if (w->artifact != NULL &&
-		    artifact_find(m->artifacts, n->name, w->artifact) == NULL) {
-			line = xasprintf("%s: no artifact %s", n->name,
-			    w->artifact);
+		lacks = w->artifact != NULL &&
+		    artifact_find(m->artifacts, n->name, w->artifact) == NULL;
+		if (lacks && (copy == NULL || copy->manifest == NULL)) {
+			line = xasprintf("%s: no artifact %s%s%s", n->name,
+			    w->artifact, copy != NULL && copy->no_copy != NULL ?
+			    ", and " : "", copy != NULL && copy->no_copy !=
+			    NULL ? copy->no_copy : "");
+			goto refused;
+		}
+		if (lacks && copy->arch != NULL && n->arch != NULL &&
+		    strcmp(copy->arch, n->arch) != 0) {
+			line = xasprintf("%s: no artifact %s, which is built for "
+			    "%s, not %s", n->name, w->artifact, copy->arch,
+			    n->arch);
 			goto refused;
 		}
 		sched_reserved(m, n->name, w->name, &rcpu, &rmem, &same);
@@ -124,9 +153,11 @@ refused:
 		    n->cpu_pct / 100) + ((double)rmem / mem_total_mb >
 		    n->mem_pct / 100 ? (double)rmem / mem_total_mb :
 		    n->mem_pct / 100);
-		if (best == NULL || same < best_same ||
-		    (same == best_same && load < best_load)) {
+		if (best == NULL || (best_lacks && !lacks) ||
+		    (best_lacks == lacks && (same < best_same ||
+		    (same == best_same && load < best_load)))) {
 			best = n;
+			best_lacks = lacks;
 			best_same = same;
 			best_load = load;
 		}
@@ -136,6 +167,17 @@ refused:
 		free(why);
 		*reason = xasprintf("%d other %s there, load %.0f%%", best_same,
 		    best_same == 1 ? "instance" : "instances", best_load * 50);
+		if (best_lacks)
+			why = xasprintf("no ready node that fits holds artifact "
+			    "%s: copied there first; %s", w->artifact, *reason);
+		else if (copy != NULL && copy->no_copy != NULL)
+			why = xasprintf("%s; only nodes holding %s were "
+			    "considered: %s", *reason, w->artifact,
+			    copy->no_copy);
+		else
+			return best;
+		free(*reason);
+		*reason = why;
 		return best;
 	}
 	if (count > 0 && (w->cpu > most_cpus || w->mem_mb > most_mem)) {
@@ -150,6 +192,13 @@ refused:
 	} else
 		*why_out = why;
 	return NULL;
+}
+
+struct node *
+sched_place(struct master *m, const struct sched_want *w, char **reason,
+    char **why_out, bool *never)
+{
+	return sched_choose(m, w, NULL, reason, why_out, never);
 }
 
 /* Whether the record's policy asks for the app to be started again. */
@@ -215,6 +264,46 @@ sched_launch_body(struct app_record *a, long long max_restarts)
 }
 
 /*
+ * An attempt to start a on its new node failed (what: the step, err: why).
+ * It counts against the budget like any move: the app is dead until
+ * another node takes it.
+ */
+static void
+sched_attempt_failed(struct master *m, struct app_record *a, const char *what,
+    const char *err)
+{
+	char *cause = xasprintf("lost: node unavailable; %s failed: %s", what,
+	    err);
+
+	master_event(m, "app", a->node, a->id, json_pack("{s:s, s:s, s:s}",
+	    "event", "reschedule-failed", "node", a->node, "error", err));
+	log_warnx("app %s: %s", a->id, cause);
+	json_object_set_new(a->obj, "state", json_string("dead"));
+	json_object_set_new(a->obj, "cause", json_string(cause));
+	json_object_set_new(a->obj, "ended_at", json_integer(util_wall_ms()));
+	master_app_changed(m, a);
+	sched_move(m, a, cause);
+	free(cause);
+}
+
+/*
+ * Whether an answer about app id's move to node, attempt number attempt,
+ * is about its latest move: it may have been moved on since.
+ */
+static struct app_record *
+sched_current(struct master *m, const char *id, const char *node,
+    json_int_t attempt)
+{
+	struct app_record *a = app_lookup(m->apps, id);
+
+	if (a == NULL || strcmp(a->node, node) != 0 ||
+	    json_integer_value(json_object_get(a->obj, "reschedules")) !=
+	    attempt)
+		return NULL;
+	return a;
+}
+
+/*
  * The answer to a moved app's launch. Only the latest attempt counts: an
  * older one (the app was moved again meanwhile) that started anyway is a
  * stale copy and is killed.
@@ -223,15 +312,19 @@ static void
 sched_launched(struct master *m, struct pending *p, struct msg *reply,
     const char *why)
 {
-	struct app_record *a = app_lookup(m->apps, p->app);
-	json_int_t attempt = json_integer_value(json_object_get(p->extra,
-	    "attempt"));
+	struct app_record *a;
 	const char *err;
-	char *cause;
+	char *what;
 
-	if (a == NULL || strcmp(a->node, p->node) != 0 ||
-	    json_integer_value(json_object_get(a->obj, "reschedules")) !=
-	    attempt) {
+	/*
+	 * Shutting down, every request fails: the record stays as it is, to
+	 * be reconciled with what the node says when the master is back.
+	 */
+	if (m->stopping)
+		return;
+	a = sched_current(m, p->app, p->node, json_integer_value(
+	    json_object_get(p->extra, "attempt")));
+	if (a == NULL) {
 		struct node *n = node_find(m->nodes, p->node);
 
 		if (reply != NULL && reply->type == MSG_LAUNCHED && n != NULL)
@@ -259,35 +352,104 @@ sched_launched(struct master *m, struct pending *p, struct msg *reply,
 	    json_string_value(json_object_get(reply->body, "error")) : why;
 	if (err == NULL)
 		err = "the node answered something unexpected";
-	cause = xasprintf("lost: node unavailable; starting it on %s failed: "
-	    "%s", a->node, err);
-	master_event(m, "app", a->node, a->id, json_pack("{s:s, s:s, s:s}",
-	    "event", "reschedule-failed", "node", a->node, "error", err));
-	log_warnx("app %s: %s", a->id, cause);
-	/* Dead until (unless) another node takes it. */
-	json_object_set_new(a->obj, "state", json_string("dead"));
-	json_object_set_new(a->obj, "cause", json_string(cause));
-	json_object_set_new(a->obj, "ended_at", json_integer(util_wall_ms()));
-	master_app_changed(m, a);
-	sched_move(m, a, cause);
-	free(cause);
+	what = xasprintf("starting it on %s", a->node);
+	sched_attempt_failed(m, a, what, err);
+	free(what);
+}
+
+/* Send the launch of a (moved, its record on node to already). */
+static void
+sched_launch(struct master *m, struct app_record *a, struct node *to)
+{
+	long long left = sched_max_restarts(a) - json_integer_value(
+	    json_object_get(a->obj, "restarts"));
+	struct pending *p;
+	struct msg *msg;
+	bool sent = false;
+
+	/* The worker's own budget is what is left of the cluster's. */
+	p = pending_new(m, a->node, SCHED_LAUNCH_TIMEOUT_MS, sched_launched,
+	    NULL, a->id);
+	p->extra = json_pack("{s:O}", "attempt", json_object_get(a->obj,
+	    "reschedules"));
+	msg = msg_new(MSG_LAUNCH, p->id, sched_launch_body(a, left > 0 ? left :
+	    0));
+	if (to != NULL && to->connected && to->state == NODE_READY) {
+		memcpy(msg->peer, to->peer, to->peerlen);
+		msg->peerlen = to->peerlen;
+		sent = master_send(m, msg) == 0;
+	}
+	msg_free(msg);
+	if (!sent) {
+		p->done(m, p, NULL, "cannot reach the node now");
+		pending_free(m, p);
+	}
+}
+
+/* The copy of a moved app's artifact to its new node ended. */
+static void
+sched_copied(struct master *m, const char *node, const char *id,
+    json_t *extra, const char *error)
+{
+	struct app_record *a;
+	char *what;
+
+	if (m->stopping)
+		return;
+	a = sched_current(m, id, node, json_integer_value(json_object_get(extra,
+	    "attempt")));
+	if (a == NULL)
+		return; /* moved on meanwhile; the copy stays installed */
+	if (error != NULL) {
+		what = xasprintf("copying artifact %s to %s", json_string_value(
+		    json_object_get(a->obj, "artifact")), node);
+		sched_attempt_failed(m, a, what, error);
+		free(what);
+		return;
+	}
+	sched_launch(m, a, node_find(m->nodes, node));
+}
+
+/*
+ * What a's artifact allows when it moves: the manifest of the copy it ran
+ * (else any node's), sendable if the master holds every file of it.
+ */
+static void
+sched_copy_of(struct master *m, struct app_record *a, const char *artifact,
+    struct sched_copy *copy)
+{
+	const char *source = NULL;
+	json_t *manifest = artifact_find_any(m->artifacts, artifact, a->node,
+	    &source);
+	struct node *sn;
+
+	memset(copy, 0, sizeof *copy);
+	if (manifest == NULL || !artcopy_can_send(m->files, manifest)) {
+		/* Upgraded masters have none of what was copied before. */
+		copy->no_copy = "the master keeps no copy of its files to send "
+		    "(copied before it kept copies, or removed): copy it again";
+		return;
+	}
+	copy->manifest = manifest;
+	if ((sn = node_find(m->nodes, source)) != NULL)
+		copy->arch = sn->arch;
 }
 
 /*
  * Start a (dead, its node lost or its move failed) on another node, if its
- * policy and restart budget allow. why is its cause now, kept when it is
- * not moved.
+ * policy and restart budget allow, copying its artifact there first when
+ * the node lacks it. why is its cause now, kept when it is not moved.
  */
 static void
 sched_move(struct master *m, struct app_record *a, const char *why)
 {
 	struct sched_want want = { 0 };
+	struct sched_copy copy;
 	long long max = sched_max_restarts(a), restarts;
-	char *reason = NULL, *refusal = NULL, *cause;
-	json_t *moved_from, *body;
+	char *reason = NULL, *refusal = NULL, *cause = NULL;
+	json_t *moved_from, *ev;
+	json_t *manifest = NULL;
 	struct node *to;
-	struct pending *p;
-	struct msg *msg;
 	bool never;
 	char *from;
 
@@ -317,7 +479,10 @@ sched_move(struct master *m, struct app_record *a, const char *why)
 	want.cpu = json_number_value(json_object_get(a->obj, "cpu"));
 	want.mem_mb = json_integer_value(json_object_get(a->obj, "mem_mb"));
 	want.exclude = moved_from;
-	if ((to = sched_place(m, &want, &reason, &refusal, &never)) == NULL) {
+	if (want.artifact != NULL)
+		sched_copy_of(m, a, want.artifact, &copy);
+	if ((to = sched_choose(m, &want, want.artifact != NULL ? &copy : NULL,
+	    &reason, &refusal, &never)) == NULL) {
 		cause = xasprintf("lost: node unavailable; no node to move it "
 		    "to (%s)", refusal);
 		sched_give_up(m, a, cause);
@@ -325,6 +490,10 @@ sched_move(struct master *m, struct app_record *a, const char *why)
 		free(refusal);
 		return;
 	}
+	/* Held by the registry, which nothing below changes until the copy. */
+	if (want.artifact != NULL &&
+	    artifact_find(m->artifacts, to->name, want.artifact) == NULL)
+		manifest = copy.manifest;
 
 	/*
 	 * The record moves now, before the answer: the app is counted on its
@@ -346,30 +515,31 @@ sched_move(struct master *m, struct app_record *a, const char *why)
 	    json_integer_value(json_object_get(a->obj, "reschedules")) + 1));
 	json_object_set_new(a->obj, "placement", json_string(reason));
 	master_app_changed(m, a);
-	master_event(m, "app", to->name, a->id, json_pack("{s:s, s:s, s:s, "
-	    "s:I}", "event", "rescheduled", "from", from, "to", to->name,
-	    "restarts", (json_int_t)restarts));
+	ev = json_pack("{s:s, s:s, s:s, s:I}", "event", "rescheduled", "from",
+	    from, "to", to->name, "restarts", (json_int_t)restarts);
+	if (manifest != NULL)
+		json_object_set_new(ev, "copy", json_string(want.artifact));
+	master_event(m, "app", to->name, a->id, ev);
 	log_info("app %s moves from %s to %s (restart %lld of %lld; %s)",
 	    a->id, from, to->name, restarts, max, reason);
 	free(reason);
 	free(from);
 
-	/* The worker's own budget is what is left of the cluster's. */
-	body = sched_launch_body(a, max - restarts);
-	p = pending_new(m, to->name, SCHED_LAUNCH_TIMEOUT_MS, sched_launched,
-	    NULL, a->id);
-	p->extra = json_pack("{s:O}", "attempt", json_object_get(a->obj,
-	    "reschedules"));
-	msg = msg_new(MSG_LAUNCH, p->id, body);
-	memcpy(msg->peer, to->peer, to->peerlen);
-	msg->peerlen = to->peerlen;
-	if (master_send(m, msg) == -1) {
-		msg_free(msg);
-		p->done(m, p, NULL, "cannot reach the node now");
-		pending_free(m, p);
+	if (manifest == NULL) {
+		sched_launch(m, a, to);
 		return;
 	}
-	msg_free(msg);
+	/* Launched once the artifact is installed there (sched_copied). */
+	if (artcopy_start(m, to->name, manifest, "reschedule", sched_copied,
+	    a->id, json_pack("{s:O}", "attempt", json_object_get(a->obj,
+	    "reschedules")), &cause) == -1) {
+		char *what = xasprintf("copying artifact %s to %s",
+		    want.artifact, a->node);
+
+		sched_attempt_failed(m, a, what, cause);
+		free(what);
+		free(cause);
+	}
 }
 
 void

@@ -1,11 +1,13 @@
 /*
  * Scheduling: which node an app goes to (placement, shared by `launch auto`
  * and by apps moved off a lost node), and moving the apps of a lost node
- * whose restart policy asks for it.
+ * whose restart policy asks for it, their artifact copied first to a node
+ * that lacks it.
  *
  * A moved app keeps its id: the record points to the new node from the
- * moment the launch is sent (state "starting"), so a copy still running on
- * the old node when it comes back is known to be stale and is killed.
+ * moment it is chosen (state "starting", before a copy of its artifact or
+ * the launch is sent), so a copy still running on the old node when it
+ * comes back is known to be stale and is killed.
  */
 #ifndef DROVER_SCHED_H
 #define DROVER_SCHED_H
@@ -42,6 +44,9 @@ struct node *sched_place(struct master *m, const struct sched_want *want,
  * node was lost and lost[] are its apps just marked dead: start again
  * elsewhere those whose policy is on-failure or always and whose restart
  * budget is not spent. Sends the launches at once (no REST call waits).
+ * An app launched from an artifact goes preferably to a node holding it;
+ * failing that, to one the master copies it to first, from its own copy
+ * of the files (artcopy.h), then launches it there once installed.
  */
 void sched_node_lost(struct master *m, const char *node,
     struct app_record **lost, size_t count);
