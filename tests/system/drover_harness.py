@@ -35,9 +35,12 @@ import urllib.error
 import urllib.request
 
 DEFAULT_BIN = "/work/main/build/drover"
-# 500 ms: the sanitizer build starts each app's shim (an exec) tens of ms
-# slower, and 2.5 intervals of 200 ms left a busy worker too little room.
-HEARTBEAT_MS = 500
+# The production default, 1 s. Shorter intervals flapped nodes when the
+# whole suite ran under the sanitizers on two shared cores: a worker of the
+# sanitizer build was seen silent for 1.25 s (2.5 intervals of 500 ms) in
+# the middle of a plain stop, while every process of the suite wrote and
+# fsynced. Tests about detection itself set heartbeat_ms explicitly.
+HEARTBEAT_MS = 1000
 # Generous: the machine is shared and has two cores.
 TIMEOUT = 20
 CMD_TIMEOUT = 60
