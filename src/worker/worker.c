@@ -410,6 +410,24 @@ worker_handle_signals(struct worker *w)
 }
 
 /*
+ * A turn of the loop long enough to delay a heartbeat is worth a line in
+ * the log (at most one a minute): the master may take the node for lost.
+ */
+static void
+worker_note_slow_turn(struct worker *w, int64_t start, int64_t save_start)
+{
+	int64_t now = util_now_ms();
+
+	if (now - start < w->heartbeat_ms / 2 ||
+	    now - w->slow_turn_warned < 60000)
+		return;
+	w->slow_turn_warned = now;
+	log_warnx("a turn of the loop took %lld ms (%lld ms of it saving the "
+	    "state file): heartbeats were late", (long long)(now - start),
+	    (long long)(now - save_start));
+}
+
+/*
  * Descriptors polled besides the sockets: the inotify descriptor, one shim
  * pidfd per live app, and one socket per health check probe under way.
  */
@@ -425,6 +443,7 @@ worker_loop(struct worker *w)
 	static int fds[WORKER_POLL_MAX];
 	static bool want_write[WORKER_POLL_MAX];
 	const int base = WORKER_POLL_FIXED;
+	int64_t turn_start, save_start;
 
 	while (!w->stopping) {
 		int64_t now = util_now_ms();
@@ -454,6 +473,7 @@ worker_loop(struct worker *w)
 			    (long)(sampler_due(w->sampler) - now) : 0;
 		if (zmq_poll(items, n, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
+		turn_start = util_now_ms();
 		/* New output first: followers get it before an end is told. */
 		if (items[3].revents & ZMQ_POLLIN)
 			app_watch_events(w);
@@ -480,8 +500,10 @@ worker_loop(struct worker *w)
 			worker_tick(w);
 		}
 		/* One write of the state file per turn, whatever changed. */
+		save_start = util_now_ms();
 		app_save_state(w, false);
 		worker_release_held(w);
+		worker_note_slow_turn(w, turn_start, save_start);
 	}
 }
 

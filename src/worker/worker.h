@@ -45,6 +45,7 @@ struct worker {
 	int64_t connected_at;	  /* TCP connected, handshake not yet done */
 	int64_t handshake_warned; /* last "handshake does not complete" line */
 	int handshake_failures;
+	int64_t slow_turn_warned; /* monotonic ms of the last "slow turn" line */
 	struct nodeload load;
 	uint32_t next_request_id;
 	struct app *apps;	     /* newest first */
