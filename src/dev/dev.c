@@ -347,8 +347,9 @@ dev_main(int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "drover dev: master on %s with %ld workers; logs in %s\n"
-	    "  from another terminal: export DROVER_API=%s DROVER_TOKEN=%s\n",
-	    url, workers, dir, url, admin);
+	    "  from another terminal: export DROVER_API=%s DROVER_TOKEN=%s\n"
+	    "  the dashboard: %s/ui/ (paste the token above)\n",
+	    url, workers, dir, url, admin, url);
 	rc = cli_shell(url, admin);
 out:
 	client_free(c);
