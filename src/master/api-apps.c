@@ -53,10 +53,8 @@ static int
 api_apps_send(struct api_request *req, struct node *n, struct msg *msg,
     struct pending *p, json_t **reply)
 {
-	memcpy(msg->peer, n->peer, n->peerlen);
-	msg->peerlen = n->peerlen;
 	msg->id = p->id;
-	if (master_send(req->master, msg) == -1) {
+	if (master_send_to(req->master, n, msg) == -1) {
 		msg_free(msg);
 		pending_free(req->master, p);
 		return api_error(reply, 503, "cannot reach node %s now", n->name);

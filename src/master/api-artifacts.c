@@ -115,22 +115,6 @@ upload_json_has(json_t *list, const char *s)
 	return false;
 }
 
-/* Send a message to node; false if it cannot go out. */
-static bool
-upload_send(struct master *m, const char *node, struct msg *msg)
-{
-	struct node *n = node_find(m->nodes, node);
-	bool ok = false;
-
-	if (n != NULL && n->state == NODE_READY && n->connected) {
-		memcpy(msg->peer, n->peer, n->peerlen);
-		msg->peerlen = n->peerlen;
-		ok = master_send(m, msg) == 0;
-	}
-	msg_free(msg);
-	return ok;
-}
-
 static bool
 upload_name_valid(const char *s)
 {
@@ -366,7 +350,7 @@ api_artifacts_create(struct api_request *req, json_t **reply)
 		msg = msg_new(MSG_ARTIFACT_HAVE, p->id, json_pack("{s:O}",
 		    "hashes", hashes));
 		u->waiting++;
-		if (!upload_send(m, un->node, msg)) {
+		if (!master_send_to_ready(m, un->node, msg)) {
 			pending_free(m, p);
 			un->error = xstrdup("cannot reach the node");
 			u->waiting--;
@@ -707,7 +691,7 @@ api_uploads_commit(struct api_request *req, json_t **reply)
 		p = pending_new(m, un->node, UPLOAD_REQUEST_TIMEOUT_MS,
 		    upload_install_done, req, u->id);
 		u->waiting++;
-		if (!upload_send(m, un->node, msg_new(MSG_ARTIFACT_INSTALL, p->id,
+		if (!master_send_to_ready(m, un->node, msg_new(MSG_ARTIFACT_INSTALL, p->id,
 		    json_pack("{s:s, s:O}", "name", u->name, "files",
 		    u->files)))) {
 			pending_free(m, p);
@@ -866,7 +850,7 @@ api_artifacts_delete(struct api_request *req, json_t **reply)
 		    upload_delete_done, req, NULL);
 
 		d->waiting++;
-		if (!upload_send(m, nn, msg_new(MSG_ARTIFACT_DELETE, p->id,
+		if (!master_send_to_ready(m, nn, msg_new(MSG_ARTIFACT_DELETE, p->id,
 		    json_pack("{s:s, s:b}", "name", name, "force", force)))) {
 			pending_free(m, p);
 			d->waiting--;

@@ -45,11 +45,8 @@ logpipe_send(struct logpipe *lp, int type, json_t *body)
 	struct node *n = node_find(lp->master->nodes, lp->node);
 	struct msg *m = msg_new(type, 0, body);
 
-	if (n != NULL && n->connected) {
-		memcpy(m->peer, n->peer, n->peerlen);
-		m->peerlen = n->peerlen;
-		master_send(lp->master, m);
-	}
+	if (n != NULL && n->connected)
+		master_send_to(lp->master, n, m);
 	msg_free(m);
 }
 
@@ -176,9 +173,7 @@ api_apps_logs(struct api_request *req, json_t **reply)
 	msg = msg_new(MSG_LOGS, lp->request_id, jsonx_pack("{s:s, s:s, s:I, s:b}",
 	    "app", a->id, "stream", lp->id, "tail", (json_int_t)tail,
 	    "follow", follow));
-	memcpy(msg->peer, n->peer, n->peerlen);
-	msg->peerlen = n->peerlen;
-	master_send(m, msg);
+	master_send_to(m, n, msg);
 	msg_free(msg);
 
 	req->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,

@@ -155,9 +155,7 @@ artcopy_request(struct master *m, struct artcopy *c, int type, json_t *body,
 	p = pending_new(m, c->node, ARTCOPY_REQUEST_TIMEOUT_MS, done, NULL,
 	    c->id);
 	msg = msg_new(type, p->id, body);
-	memcpy(msg->peer, n->peer, n->peerlen);
-	msg->peerlen = n->peerlen;
-	if (master_send(m, msg) == -1) {
+	if (master_send_to(m, n, msg) == -1) {
 		msg_free(msg);
 		pending_free(m, p);
 		return false;

@@ -78,6 +78,26 @@ master_send(struct master *m, struct msg *msg)
 	return -1;
 }
 
+int
+master_send_to(struct master *m, struct node *n, struct msg *msg)
+{
+	memcpy(msg->peer, n->peer, n->peerlen);
+	msg->peerlen = n->peerlen;
+	return master_send(m, msg);
+}
+
+bool
+master_send_to_ready(struct master *m, const char *node, struct msg *msg)
+{
+	struct node *n = node_find(m->nodes, node);
+	bool ok = false;
+
+	if (n != NULL && n->state == NODE_READY && n->connected)
+		ok = master_send_to(m, n, msg) == 0;
+	msg_free(msg);
+	return ok;
+}
+
 /* Write a token file readable only by its owner. */
 static void
 master_write_secret_file(struct master *m, const char *name, const char *text)

@@ -84,5 +84,14 @@ void master_node_lost(struct master *m, struct node *n);
 
 /* Send a message to a worker; logs and returns -1 when it cannot go out. */
 int master_send(struct master *m, struct msg *msg);
+/* Address msg to node n's connection and send it (the caller frees it). */
+struct node;
+int master_send_to(struct master *m, struct node *n, struct msg *msg);
+/*
+ * Send msg (freed here) to the node of that name if it is ready and
+ * connected; false when it could not go out.
+ */
+bool master_send_to_ready(struct master *m, const char *node,
+    struct msg *msg);
 
 #endif

@@ -374,11 +374,8 @@ sched_launch(struct master *m, struct app_record *a, struct node *to)
 	    "reschedules"));
 	msg = msg_new(MSG_LAUNCH, p->id, sched_launch_body(a, left > 0 ? left :
 	    0));
-	if (to != NULL && to->connected && to->state == NODE_READY) {
-		memcpy(msg->peer, to->peer, to->peerlen);
-		msg->peerlen = to->peerlen;
-		sent = master_send(m, msg) == 0;
-	}
+	if (to != NULL && to->connected && to->state == NODE_READY)
+		sent = master_send_to(m, to, msg) == 0;
 	msg_free(msg);
 	if (!sent) {
 		p->done(m, p, NULL, "cannot reach the node now");
@@ -600,9 +597,7 @@ sched_stop_stale_copy(struct master *m, struct node *n, const char *id,
 	    NULL, id);
 	msg = msg_new(MSG_SIGNAL, p->id, jsonx_pack("{s:s, s:s}", "app", id,
 	    "signal", "SIGKILL"));
-	memcpy(msg->peer, n->peer, n->peerlen);
-	msg->peerlen = n->peerlen;
-	if (master_send(m, msg) == -1) {
+	if (master_send_to(m, n, msg) == -1) {
 		/* Tried again at the node's next report. */
 		pending_free(m, p);
 		msg_free(msg);

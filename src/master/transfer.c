@@ -27,22 +27,6 @@
 #include "master/master.h"
 #include "master/node.h"
 
-/* Send msg to node (freeing it); false if it cannot go out. */
-static bool
-transfer_send(struct master *m, const char *node, struct msg *msg)
-{
-	struct node *n = node_find(m->nodes, node);
-	bool ok = false;
-
-	if (n != NULL && n->state == NODE_READY && n->connected) {
-		memcpy(msg->peer, n->peer, n->peerlen);
-		msg->peerlen = n->peerlen;
-		ok = master_send(m, msg) == 0;
-	}
-	msg_free(msg);
-	return ok;
-}
-
 static void
 transfer_fail_target(struct transfer *t, struct transfer_target *tt,
     const char *why)
@@ -80,7 +64,7 @@ transfer_new(struct master *m, const char *hash, unsigned long long size,
 
 		tt->node = xstrdup(nodes[i]);
 		tt->state = TRANSFER_BEGUN;
-		if (!transfer_send(m, tt->node, msg_new(MSG_FILE_BEGIN,
+		if (!master_send_to_ready(m, tt->node, msg_new(MSG_FILE_BEGIN,
 		    t->request_id, json_pack("{s:s, s:s, s:I}", "transfer",
 		    t->id, "hash", hash, "size", (json_int_t)size))))
 			transfer_fail_target(t, tt, "the node became unreachable");
@@ -146,7 +130,7 @@ transfer_flush(struct transfer *t)
 		msg = msg_new(MSG_FILE_CHUNK, t->request_id, json_pack("{s:s}",
 		    "transfer", t->id));
 		msg_set_data(msg, t->buf, t->buflen);
-		if (!transfer_send(t->m, tt->node, msg))
+		if (!master_send_to_ready(t->m, tt->node, msg))
 			transfer_fail_target(t, tt, "the node became unreachable");
 		else
 			tt->credit--;
@@ -202,7 +186,7 @@ transfer_finish(struct transfer *t)
 
 		if (tt->state != TRANSFER_BEGUN)
 			continue;
-		if (transfer_send(t->m, tt->node, msg_new(MSG_FILE_END,
+		if (master_send_to_ready(t->m, tt->node, msg_new(MSG_FILE_END,
 		    t->request_id, json_pack("{s:s}", "transfer", t->id))))
 			tt->state = TRANSFER_ENDING;
 		else
@@ -259,7 +243,7 @@ transfer_source_failed(struct transfer *t, const char *why)
 		struct transfer_target *tt = &t->targets[i];
 
 		if (tt->state == TRANSFER_BEGUN)
-			transfer_send(t->m, tt->node, msg_new(MSG_FILE_ABORT,
+			master_send_to_ready(t->m, tt->node, msg_new(MSG_FILE_ABORT,
 			    t->request_id, json_pack("{s:s}", "transfer",
 			    t->id)));
 		transfer_fail_target(t, tt, why);
@@ -337,7 +321,7 @@ transfer_free(struct transfer *t)
 	/* A source that went away mid-file: the nodes drop what they have. */
 	for (int i = 0; i < t->ntargets; i++) {
 		if (t->targets[i].state == TRANSFER_BEGUN)
-			transfer_send(m, t->targets[i].node, msg_new(
+			master_send_to_ready(m, t->targets[i].node, msg_new(
 			    MSG_FILE_ABORT, t->request_id, json_pack("{s:s}",
 			    "transfer", t->id)));
 		free(t->targets[i].node);
