@@ -38,8 +38,10 @@ def test_placement_spreads_instances(netns_cluster):
     for app_id, node, pid in placed:
         a = c.app(app_id)
         assert a["node"] == node and a["pid"] == pid and a["name"] == "spread", a
-    counts = {n["name"]: n["apps"] for n in c.nodes()}
-    assert counts == {"w1": 1, "w2": 1, "w3": 1}, counts
+    # Each node's app count comes with its next heartbeat.
+    want = {"w1": 1, "w2": 1, "w3": 1}
+    h.wait_until(lambda: {n["name"]: n["apps"] for n in c.nodes()} == want,
+                 desc="each node to count one app")
 
     # A different name is not held back by the first: it goes somewhere ready.
     cp = c.cli("launch", "/bin/sleep", "--name", "other", "--", "600")
