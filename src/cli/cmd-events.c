@@ -11,23 +11,6 @@
 /* How often --follow asks for new events. */
 #define CMD_EVENTS_POLL_MS 500
 
-/*
- * --since: "10m", "2h", "30s", "1d" ago, or milliseconds since the epoch.
- * Returns -1 when it is neither.
- */
-static long long
-cmd_events_since(const char *s)
-{
-	char *end;
-	int64_t ago;
-
-	if (strtoll(s, &end, 10) >= 0 && end != s && *end == '\0')
-		return strtoll(s, NULL, 10);
-	if ((ago = util_parse_duration_ms(s)) == -1)
-		return -1;
-	return util_wall_ms() - ago;
-}
-
 static void
 cmd_events_print(json_t *e)
 {
@@ -61,7 +44,8 @@ cmd_events_exec(struct cmd_ctx *ctx, struct args *a)
 	size_t i;
 	int rc;
 
-	if (since_s != NULL && (since = cmd_events_since(since_s)) < 0) {
+	if (since_s != NULL &&
+	    (since = util_parse_since_ms(since_s, util_wall_ms())) < 0) {
 		fprintf(stderr, "drover events: --since takes 30s, 10m, 2h, 1d "
 		    "or milliseconds since the epoch\n");
 		return CMD_USAGE;

@@ -178,3 +178,14 @@ jsonx_pack(const char *fmt, ...)
 		fatalx("jsonx_pack '%s': %s", fmt, err.text);
 	return j;
 }
+
+char *
+jsonx_dumps(json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+
+	json_decref(j);
+	if (text == NULL)
+		fatalx("json_dumps: out of memory");
+	return text;
+}

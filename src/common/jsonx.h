@@ -30,5 +30,10 @@ int jsonx_check_fields(json_t *obj, const char *const *known, char **cause);
 
 /* json_pack that aborts when the format is wrong: formats are constants. */
 json_t *jsonx_pack(const char *fmt, ...);
+/*
+ * j as compact text (caller frees), taking the reference to j; aborts when
+ * out of memory, the only way json_dumps fails on a built document.
+ */
+char *jsonx_dumps(json_t *j);
 
 #endif

@@ -69,6 +69,24 @@ util_parse_duration_ms(const char *text)
 	return -1;
 }
 
+int64_t
+util_parse_since_ms(const char *text, int64_t now_ms)
+{
+	char *end;
+	long long v;
+	int64_t ago;
+
+	if (text == NULL)
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (end != text && *end == '\0' && v >= 0 && errno == 0)
+		return v;
+	if ((ago = util_parse_duration_ms(text)) == -1)
+		return -1;
+	return ago > now_ms ? 0 : now_ms - ago;
+}
+
 int
 util_parse_hostport(const char *text, char **host, int *port, char **cause)
 {

@@ -19,6 +19,12 @@ int64_t util_wall_ms(void);
  * one (or would not fit in 64 bits).
  */
 int64_t util_parse_duration_ms(const char *text);
+/*
+ * A point in time for --since and ?since=: a duration back from now_ms
+ * ("10m", "2h", "7d") or a bare number of milliseconds since the epoch.
+ * Returns epoch ms (never below 0), or -1 when the text is neither.
+ */
+int64_t util_parse_since_ms(const char *text, int64_t now_ms);
 
 /*
  * Split "HOST:PORT" (or "[V6]:PORT") into host and port. Returns 0, or -1

@@ -19,27 +19,6 @@ static const int64_t api_history_steps[] = {
 	900000, 1800000, 3600000, 7200000, 21600000, 43200000, 86400000,
 };
 
-/*
- * since: a duration back from now ("1h", "30m") or milliseconds since the
- * epoch (a bare number, as /v1/events takes it). -1 when neither.
- */
-static int64_t
-api_history_since(const char *s, int64_t now)
-{
-	char *end;
-	long long v;
-	int64_t ago;
-
-	if (s == NULL)
-		return now - API_HISTORY_SINCE_MS;
-	v = strtoll(s, &end, 10);
-	if (end != s && *end == '\0' && v >= 0)
-		return v;
-	if ((ago = util_parse_duration_ms(s)) == -1)
-		return -1;
-	return ago > now ? 0 : now - ago;
-}
-
 int
 api_apps_usage(struct api_request *req, json_t **reply)
 {
@@ -49,7 +28,9 @@ api_apps_usage(struct api_request *req, json_t **reply)
 
 	if (a == NULL)
 		return api_error(reply, 404, "no such app: %s", req->params[0]);
-	if ((since = api_history_since(api_query(req, "since"), now)) == -1)
+	since = api_query(req, "since") == NULL ? now - API_HISTORY_SINCE_MS :
+	    util_parse_since_ms(api_query(req, "since"), now);
+	if (since == -1)
 		return api_error(reply, 400, "'since' takes a duration such as "
 		    "30s, 15m, 1h or 7d, or milliseconds since the epoch");
 	span = now > since ? now - since : 1;

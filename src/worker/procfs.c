@@ -387,17 +387,26 @@ procfs_read_file(const char *path, char *buf, size_t size, int partial,
 	return 0;
 }
 
+/* path = /proc/PID/file, for a PID that can exist; -1 (EINVAL) otherwise. */
+static int
+procfs_pid_path(pid_t pid, const char *file, char *path, size_t len)
+{
+	if (pid <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(path, len, "/proc/%d/%s", (int)pid, file);
+	return 0;
+}
+
 int
 procfs_read_stat(pid_t pid, struct procfs_stat *out)
 {
 	char path[64], buf[PROCFS_STAT_MAX];
 	size_t len;
 
-	if (pid <= 0) {
-		errno = EINVAL;
+	if (procfs_pid_path(pid, "stat", path, sizeof path) == -1)
 		return -1;
-	}
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	if (procfs_read_file(path, buf, sizeof buf, 0, &len) == -1)
 		return -1;
 	if (procfs_parse_stat(buf, len, out) == -1 || out->pid != pid) {
@@ -414,11 +423,8 @@ procfs_read_status(pid_t pid, struct procfs_status *out)
 	size_t len;
 	int rc;
 
-	if (pid <= 0) {
-		errno = EINVAL;
+	if (procfs_pid_path(pid, "status", path, sizeof path) == -1)
 		return -1;
-	}
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	/* Heap, not stack: a long Groups line can make status large. */
 	if ((buf = malloc(PROCFS_STATUS_MAX)) == NULL)
 		return -1;
@@ -435,11 +441,8 @@ procfs_read_io(pid_t pid, struct procfs_io *out)
 	char path[64], buf[PROCFS_HEAD_MAX];
 	size_t len;
 
-	if (pid <= 0) {
-		errno = EINVAL;
+	if (procfs_pid_path(pid, "io", path, sizeof path) == -1)
 		return -1;
-	}
-	snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
 	if (procfs_read_file(path, buf, sizeof buf, 0, &len) == -1)
 		return -1;
 	if (procfs_parse_io(buf, len, out) == -1) {
@@ -458,7 +461,8 @@ procfs_count_fds(pid_t pid)
 	long n = 0;
 	DIR *dir;
 
-	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	if (procfs_pid_path(pid, "fd", path, sizeof path) == -1)
+		return -1;
 	/* Linux 6.2 and later give the count as the directory's size. */
 	if (stat(path, &st) == -1)
 		return -1;

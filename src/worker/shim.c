@@ -52,14 +52,11 @@ shim_spec_fd(const struct shim_request *req, char **cause)
 	    "argv", shim_strv_json(req->argv), "envp", shim_strv_json(req->envp),
 	    "cwd", req->cwd, "log_max", (json_int_t)req->log_max,
 	    "log_keep", req->log_keep);
-	char *text = json_dumps(j, JSON_COMPACT);
-	size_t len = text != NULL ? strlen(text) : 0, off = 0;
+	char *text = jsonx_dumps(j);
+	size_t len = strlen(text), off = 0;
 	ssize_t n;
 	int fd;
 
-	json_decref(j);
-	if (text == NULL)
-		fatalx("json_dumps");
 	if ((fd = memfd_create("drover-shim", MFD_CLOEXEC)) == -1) {
 		*cause = xasprintf("memfd_create: %s", strerror(errno));
 		free(text);

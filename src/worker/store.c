@@ -827,10 +827,7 @@ store_install_manifest(const char *name, const struct store_file *fs, size_t n,
 	}
 	m = jsonx_pack("{s:s, s:o, s:I, s:s}", "name", name, "files", arr,
 		       "size", (json_int_t)total, "hash", exe_hash);
-	text = json_dumps(m, JSON_COMPACT);
-	json_decref(m);
-	if (text == NULL)
-		fatalx("store_install_manifest: out of memory");
+	text = jsonx_dumps(m);
 	fd = openat(at, "manifest.json",
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1 || store_write_all(fd, text, strlen(text)) == -1 ||

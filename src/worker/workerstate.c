@@ -85,13 +85,7 @@ workerstate_app_to_json(const struct workerstate_app *s)
 char *
 workerstate_app_format(const struct workerstate_app *s)
 {
-	json_t *j = workerstate_app_to_json(s);
-	char *text = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	if (text == NULL)
-		fatalx("json_dumps");
-	return text;
+	return jsonx_dumps(workerstate_app_to_json(s));
 }
 
 int
@@ -388,12 +382,8 @@ workerstate_format_exit(const struct workerstate_exit *e)
 	    "sys_us", (json_int_t)e->sys_us,
 	    "maxrss_kb", (json_int_t)e->maxrss_kb,
 	    "ended_at", (json_int_t)e->ended_at);
-	char *text = json_dumps(j, JSON_COMPACT);
 
-	json_decref(j);
-	if (text == NULL)
-		fatalx("json_dumps");
-	return text;
+	return jsonx_dumps(j);
 }
 
 int

@@ -660,11 +660,7 @@ class Cluster:
                     continue
                 if proc_starttime(pid) != start:
                     continue
-                for kill in (os.killpg, os.kill):
-                    try:
-                        kill(pid, signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+                kill_app_group(pid)
                 killed.append(pid)
         return killed
 
@@ -675,11 +671,7 @@ class Cluster:
         for pid, start in list(self.app_procs.items()):
             if proc_starttime(pid) != start:
                 continue
-            for kill in (os.killpg, os.kill):
-                try:
-                    kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+            kill_app_group(pid)
             killed.append(pid)
         return killed
 
@@ -783,6 +775,15 @@ class Cluster:
         self.namespaces = []
         if errors:
             raise RuntimeError("cluster cleanup: " + "; ".join(errors))
+
+
+def kill_app_group(pid):
+    """SIGKILL pid's process group and pid itself (either may be gone)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 def proc_starttime(pid):

@@ -156,11 +156,7 @@ class Rig:
         for node, app in list(self.sentinels.items()):
             if apps.get(app["id"], {}).get("state") == "dead" and h.pid_alive(app["pid"]):
                 if h.proc_starttime(app["pid"]) is not None:
-                    for kill in (os.killpg, os.kill):
-                        try:
-                            kill(app["pid"], signal.SIGKILL)
-                        except (ProcessLookupError, PermissionError):
-                            pass
+                    h.kill_app_group(app["pid"])
                 gone.append(app["pid"])
         h.wait_until(lambda: not any(h.pid_alive(p) for p in gone), desc="orphans gone")
 

@@ -4,7 +4,6 @@ see them: once the node is unavailable they are listed dead with cause
 kills the surviving processes itself.)"""
 
 import json
-import os
 import signal
 
 import drover_harness as h
@@ -47,10 +46,6 @@ def test_lost_worker_marks_apps_lost(cluster):
         # The apps of a SIGKILLed worker survive it: ours to kill.
         for app in lost:
             if h.proc_starttime(app["pid"]) is not None:
-                for kill in (os.killpg, os.kill):
-                    try:
-                        kill(app["pid"], signal.SIGKILL)
-                    except (ProcessLookupError, PermissionError):
-                        pass
+                h.kill_app_group(app["pid"])
     h.wait_until(lambda: not any(h.pid_alive(a["pid"]) for a in lost),
                  desc="the orphaned sleeps to be gone")

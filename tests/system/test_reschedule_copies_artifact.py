@@ -55,12 +55,7 @@ def _detail_events(events, name):
 
 
 def _kill_pid(pid):
-    import signal
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    h.kill_app_group(pid)
 
 
 def _greet_on_w1(c, tmp_path, count):

@@ -40,13 +40,7 @@ def _moved(c, app, away_from):
 
 
 def _kill_pid(pid):
-    import os
-    import signal
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    h.kill_app_group(pid)
 
 
 def test_killed_worker_apps_move_to_other_nodes(netns_cluster):

@@ -440,6 +440,20 @@ test_util_parse_duration(void **state)
 	assert_int_equal(util_parse_duration_ms(NULL), -1);
 }
 
+static void
+test_util_parse_since(void **state)
+{
+	(void)state;
+	assert_int_equal(util_parse_since_ms("1700000000000", 5), 1700000000000);
+	assert_int_equal(util_parse_since_ms("10m", 3600000), 3000000);
+	assert_int_equal(util_parse_since_ms("2h", 3600000), 0);
+	assert_int_equal(util_parse_since_ms("0", 3600000), 0);
+	assert_int_equal(util_parse_since_ms("-5", 3600000), -1);
+	assert_int_equal(util_parse_since_ms("soon", 3600000), -1);
+	assert_int_equal(util_parse_since_ms("", 3600000), -1);
+	assert_int_equal(util_parse_since_ms(NULL, 3600000), -1);
+}
+
 int
 main(void)
 {
@@ -466,6 +480,7 @@ main(void)
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test(test_util_format_age),
 		cmocka_unit_test(test_util_parse_duration),
+		cmocka_unit_test(test_util_parse_since),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p_over_file,
