@@ -20,9 +20,8 @@
 /* Apps that ended longer ago than this have no history left to compact. */
 #define HISTORY_IDLE_MS (DB_SAMPLES_KEEP_MS + 24 * 3600 * 1000LL)
 
-/* One sample from a heartbeat, checked field by field. */
-static int
-history_parse(json_t *o, const char **id, struct db_sample *s, char **cause)
+int
+history_parse_sample(json_t *o, const char **id, struct db_sample *s, char **cause)
 {
 	long long t, v[7];
 	static const char *const counts[] = { "rss_kb", "max_rss_kb", "procs",
@@ -77,7 +76,7 @@ history_store(struct master *m, struct node *n, json_t *samples)
 		return;
 	}
 	json_array_foreach(samples, i, o) {
-		if (history_parse(o, &id, &s, &cause) == -1) {
+		if (history_parse_sample(o, &id, &s, &cause) == -1) {
 			log_warnx("node %s: bad sample skipped: %s", n->name,
 			    cause);
 			free(cause);

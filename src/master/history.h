@@ -23,6 +23,13 @@ struct history_round {
 	bool running;
 };
 
+/*
+ * One sample of a heartbeat, checked field by field: *id borrowed from o.
+ * Returns 0, or -1 with *cause (allocated).
+ */
+struct db_sample;
+int history_parse_sample(json_t *o, const char **id, struct db_sample *s,
+    char **cause);
 /* Store a heartbeat's "samples" from node (bad ones are skipped, logged). */
 void history_store(struct master *, struct node *, json_t *samples);
 /* Retention work due at now (monotonic ms): called every loop tick. */

@@ -39,3 +39,11 @@ def test_wrong_token_is_status_1(cluster):
     cp = cluster.cli("nodes", env=env, check=False)
     assert cp.returncode == 1, cp
     assert cp.stderr.strip(), cp
+
+
+def test_bad_sample_interval_is_usage_error(drover_bin, tmp_path):
+    for value in ("50ms", "2h", "soon", "-1s", ""):
+        cp = h.run([drover_bin, "worker", "--join", "127.0.0.1:1", "--token", "t",
+                    "--dir", str(tmp_path), "--sample-interval", value], env=_clean_env())
+        assert cp.returncode == 2, (value, cp)
+        assert "--sample-interval" in cp.stderr, (value, cp)

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "master/db.h"
+#include "master/history.h"
 
 #define MIN_MS 60000LL
 #define HOUR_MS (60 * MIN_MS)
@@ -311,6 +312,77 @@ test_history_migrates_schema_1(void **state)
 	    "SELECT count(*) FROM samples_raw"), 1);
 }
 
+static json_t *
+test_history_wire_sample(void)
+{
+	return json_pack("{s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}", "id", "web-1", "t", (json_int_t)NOW, "cpu_user_pct", 12.5,
+	    "cpu_sys_pct", 0.5, "rss_kb", 1000, "max_rss_kb", 2000, "procs", 2,
+	    "threads", 3, "fds", -1, "read_bytes", 10, "write_bytes", 20);
+}
+
+static void
+test_history_parses_a_wire_sample(void **state)
+{
+	json_t *o = test_history_wire_sample();
+	struct db_sample s;
+	const char *id;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(history_parse_sample(o, &id, &s, &cause), 0);
+	assert_string_equal(id, "web-1");
+	assert_int_equal(s.t, NOW);
+	assert_float_equal(s.cpu_user_pct, 12.5, 1e-9);
+	assert_int_equal(s.rss_kb, 1000);
+	assert_int_equal(s.max_rss_kb, 2000);
+	assert_int_equal(s.procs, 2);
+	assert_int_equal(s.fds, -1);
+	assert_int_equal(s.write_bytes, 20);
+	json_decref(o);
+}
+
+static void
+test_history_refuses_bad_wire_samples(void **state)
+{
+	/* Each: one field spoiled, or missing. */
+	static const struct {
+		const char *key;
+		const char *json; /* NULL: remove the key */
+	} bad[] = {
+		{ "id", NULL }, { "id", "7" }, { "t", "-1" }, { "t", "\"now\"" },
+		{ "cpu_user_pct", "-0.5" }, { "cpu_sys_pct", "1e9" },
+		{ "cpu_user_pct", "null" }, { "rss_kb", "-2" }, { "procs", NULL },
+		{ "fds", "1.5" }, { "write_bytes", "\"x\"" },
+	};
+	struct db_sample s;
+	const char *id;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *o = test_history_wire_sample();
+		char *cause = NULL;
+
+		if (bad[i].json == NULL)
+			json_object_del(o, bad[i].key);
+		else
+			json_object_set_new(o, bad[i].key, json_loads(bad[i].json,
+			    JSON_DECODE_ANY, NULL));
+		assert_int_equal(history_parse_sample(o, &id, &s, &cause), -1);
+		assert_non_null(cause);
+		free(cause);
+		json_decref(o);
+	}
+	{
+		json_t *arr = json_array();
+		char *cause = NULL;
+
+		assert_int_equal(history_parse_sample(arr, &id, &s, &cause), -1);
+		free(cause);
+		json_decref(arr);
+	}
+}
+
 int
 main(void)
 {
@@ -330,6 +402,8 @@ main(void)
 		    test_history_setup, test_history_teardown),
 		cmocka_unit_test_setup_teardown(test_history_migrates_schema_1,
 		    test_history_setup, test_history_teardown),
+		cmocka_unit_test(test_history_parses_a_wire_sample),
+		cmocka_unit_test(test_history_refuses_bad_wire_samples),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
