@@ -507,6 +507,18 @@ worker_loop(struct worker *w)
 	}
 }
 
+/* Before anything started: free what the options allocated; return rc. */
+static int
+worker_quit_early(struct worker *w, char *cause, int rc)
+{
+	free(cause);
+	free(w->master_addr);
+	free(w->name);
+	free(w->dir);
+	free(w->secret);
+	return rc;
+}
+
 int
 worker_main(int argc, char **argv)
 {
@@ -555,32 +567,33 @@ worker_main(int argc, char **argv)
 				fprintf(stderr, "drover worker: --sample-interval "
 				    "takes a duration from 100ms to 1h (or 0 for "
 				    "none), not %s\n", optarg);
-				return 2;
+				return worker_quit_early(&w, cause, 2);
 			}
 			break;
 		case 'h':
 			worker_usage(stdout);
-			return 0;
+			return worker_quit_early(&w, cause, 0);
 		default:
 			worker_usage(stderr);
-			return 2;
+			return worker_quit_early(&w, cause, 2);
 		}
 	}
 	if (optind != argc || w.master_addr == NULL || token == NULL) {
 		fprintf(stderr, "drover worker: %s\n", optind != argc ?
 		    "unexpected argument" : "--join and --token are required");
 		worker_usage(stderr);
-		return 2;
+		return worker_quit_early(&w, cause, 2);
 	}
 	if (util_parse_hostport(w.master_addr, &h, &port, &cause) == -1) {
 		fprintf(stderr, "drover worker: --join: %s\n", cause);
-		return 2;
+		return worker_quit_early(&w, cause, 2);
 	}
 	free(h);
 	if (token_parse(token, w.master_key, &w.secret, &cause) == -1) {
 		fprintf(stderr, "drover worker: --token: %s\n", cause);
-		return 2;
+		return worker_quit_early(&w, cause, 2);
 	}
+
 	if (w.name == NULL) {
 		gethostname(host, sizeof host - 1);
 		w.name = xstrdup(host);
