@@ -203,9 +203,10 @@ util_fsync_dir_of(const char *path)
 	return rc;
 }
 
-int
-util_write_file_atomic(const char *path, const void *data, size_t len,
-    unsigned mode)
+/* Write to a temporary name and rename it over path; fsync both if asked. */
+static int
+util_replace_file(const char *path, const void *data, size_t len,
+    unsigned mode, bool sync)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -225,14 +226,14 @@ util_write_file_atomic(const char *path, const void *data, size_t len,
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) == -1)
+	if (sync && fsync(fd) == -1)
 		goto fail_fd;
 	if (close(fd) == -1)
 		goto fail_unlink;
 	if (rename(tmp, path) == -1)
 		goto fail_unlink;
 	free(tmp);
-	return util_fsync_dir_of(path);
+	return sync ? util_fsync_dir_of(path) : 0;
 
 fail_fd:
 	saved = errno;
@@ -247,6 +248,70 @@ fail:
 	free(tmp);
 	errno = saved;
 	return -1;
+}
+
+int
+util_write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	return util_replace_file(path, data, len, mode, true);
+}
+
+int
+util_write_file_swap(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	char *prev = xasprintf("%s.prev", path);
+	const char *p = data;
+	size_t left = len;
+	off_t off = 0;
+	int fd, saved;
+	ssize_t n;
+
+	if ((fd = open(prev, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
+		goto fail;
+	if (fchmod(fd, mode) == -1)
+		goto fail_fd;
+	/*
+	 * Over the old bytes, then cut to size: never truncated to 0 first,
+	 * which on ext4 (auto_da_alloc) has close start writing it out.
+	 */
+	while (left > 0) {
+		if ((n = pwrite(fd, p, left, off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail_fd;
+		}
+		p += n;
+		off += n;
+		left -= (size_t)n;
+	}
+	if (ftruncate(fd, (off_t)len) == -1)
+		goto fail_fd;
+	if (close(fd) == -1)
+		goto fail;
+	if (renameat2(AT_FDCWD, prev, AT_FDCWD, path, RENAME_EXCHANGE) == -1 &&
+	    rename(prev, path) == -1)
+		goto fail;
+	free(prev);
+	return 0;
+
+fail_fd:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail:
+	saved = errno;
+	free(prev);
+	errno = saved;
+	return -1;
+}
+
+int
+util_write_file_replace(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	return util_replace_file(path, data, len, mode, false);
 }
 
 char *

@@ -47,6 +47,28 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
+ * The same without either fsync: other processes see the old content or the
+ * new, never half, and so does a process that crashed and started again
+ * (the page cache outlives it); a power loss or a kernel crash may leave
+ * the old file, an empty one, or none. For files that only serve a restart
+ * of a process, not of the machine.
+ */
+int util_write_file_replace(const char *path, const void *data, size_t len,
+    unsigned mode);
+
+/*
+ * Like util_write_file_replace, for a file rewritten again and again: the
+ * bytes go over the previous version, kept as PATH.prev, and the two names
+ * are then exchanged (renameat2 RENAME_EXCHANGE), so no file is created or
+ * deleted per write (on ext4 without a journal, each new file costs a scan
+ * past the recently deleted ones) and no rename replaces an existing file
+ * (on ext4, auto_da_alloc then starts writing the new one out: 4 times the
+ * time of a swap here). On a file system without exchange it renames.
+ */
+int util_write_file_swap(const char *path, const void *data, size_t len,
+    unsigned mode);
+
+/*
  * Read a small file (at most max bytes) into a NUL-terminated buffer the
  * caller frees. Returns NULL with errno set (EFBIG when over max).
  */

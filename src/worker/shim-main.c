@@ -259,7 +259,7 @@ shim_write_exit(struct shim *s, int status, const struct rusage *ru)
 	e.ended_at = util_wall_ms();
 	text = workerstate_format_exit(&e);
 	path = xasprintf("%s/exit", s->dir);
-	if (util_write_file_atomic(path, text, strlen(text), 0600) == -1)
+	if (util_write_file_replace(path, text, strlen(text), 0600) == -1)
 		log_warn("app %s: cannot write %s", s->id, path);
 	free(path);
 	free(text);

@@ -4,7 +4,8 @@
  * the drover-shim executable that sits beside its own (shim-main.c, see
  * shim_start); the shim is the app's parent and holds its output pipe,
  * writes the output to the app's log (rotating), reaps the app, records how
- * it ended in DIR/apps/ID/exit (atomically) and exits. The worker learns of
+ * it ended in DIR/apps/ID/exit (replaced whole; not fsynced, for the reason
+ * workerstate_write gives) and exits. The worker learns of
  * the end from the shim's exit: SIGCHLD while the shim is its child, a
  * pidfd after a worker restart.
  */

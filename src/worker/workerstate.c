@@ -114,7 +114,7 @@ workerstate_write(const char *path, char *const *entries, size_t n)
 	}
 	*p++ = ']';
 	*p++ = '}';
-	rc = util_write_file_atomic(path, text, (size_t)(p - text), 0600);
+	rc = util_write_file_swap(path, text, (size_t)(p - text), 0600);
 	saved = errno;
 	free(text);
 	errno = saved;

@@ -70,8 +70,13 @@ json_t *workerstate_app_to_json(const struct workerstate_app *s);
  */
 char *workerstate_app_format(const struct workerstate_app *s);
 /*
- * Write {"version", "apps": [entries]} to path atomically
- * (util_write_file_atomic), each entry the text of workerstate_app_format.
+ * Write {"version", "apps": [entries]} to path, replacing it whole
+ * (util_write_file_swap: it is rewritten at every change), each entry the
+ * text of workerstate_app_format.
+ * Not fsynced: the file serves a restart of the worker, which the page
+ * cache outlives; what empties the page cache (a power loss, a kernel
+ * crash) also ends every app the file lists, and the master then marks
+ * them lost, so waiting for the disk at each launch would buy nothing.
  * entries is borrowed. Returns 0, or -1 with errno set.
  */
 int workerstate_write(const char *path, char *const *entries, size_t n);
