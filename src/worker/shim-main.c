@@ -7,8 +7,9 @@
  * ~60 shared libraries cost ~13 ms. containerd-shim and conmon stand beside
  * their daemons the same way.
  *
- * Started as `drover-shim ID` with the request on SHIM_SPEC_FD and the
- * report pipe on SHIM_REPORT_FD, its cwd the app's directory.
+ * Started as `drover-shim spare` with a socket on SHIM_SPEC_FD, where the
+ * request comes (see shim.h), or as `drover-shim ID` with the request on
+ * SHIM_SPEC_FD itself; the report pipe is on SHIM_REPORT_FD.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,6 +74,58 @@ shim_strv(json_t *a)
 	return v;
 }
 
+/*
+ * A spare shim (see shim.h) has a socket on SHIM_SPEC_FD and waits there
+ * for the descriptor that holds its request; put that descriptor on
+ * SHIM_SPEC_FD. A shim started for one app has the request there already.
+ * Returns 1 when the request is on SHIM_SPEC_FD, 0 when the worker closed
+ * the socket without sending one (it stopped, or needs no more shims).
+ */
+static int
+shim_receive_spec(char **cause)
+{
+	char byte, control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (fstat(SHIM_SPEC_FD, &st) == -1) {
+		*cause = xasprintf("no request on descriptor %d: %s",
+		    SHIM_SPEC_FD, strerror(errno));
+		return -1;
+	}
+	if (!S_ISSOCK(st.st_mode))
+		return 1;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof control;
+	while ((n = recvmsg(SHIM_SPEC_FD, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (n == 0)
+		return 0;
+	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
+	    cm->cmsg_type != SCM_RIGHTS ||
+	    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
+		*cause = xasprintf("the worker sent no request: %s",
+		    n == -1 ? strerror(errno) : "no descriptor");
+		return -1;
+	}
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	if (dup2(fd, SHIM_SPEC_FD) == -1) {
+		*cause = xasprintf("dup2: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 1;
+}
+
 /* Read the worker's request from SHIM_SPEC_FD. */
 static int
 shim_read_spec(struct shim *s, char **cause)
@@ -78,6 +133,7 @@ shim_read_spec(struct shim *s, char **cause)
 	const char *id, *dir, *path, *cwd = NULL;
 	long long max, keep;
 	json_error_t err;
+	char *role;
 	json_t *j;
 	int rc = -1;
 
@@ -133,6 +189,15 @@ shim_read_spec(struct shim *s, char **cause)
 	s->cwd = cwd != NULL ? xstrdup(cwd) : NULL;
 	s->log_max = max;
 	s->log_keep = (int)keep;
+	role = xasprintf("shim %s", s->id);
+	log_set_role(role);
+	free(role);
+	/* Where a spare shim was started is no app's: move to ours. */
+	if (chdir(s->dir) == -1) {
+		*cause = xasprintf("cannot enter %s: %s", s->dir,
+		    strerror(errno));
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(j);
@@ -265,13 +330,29 @@ shim_write_exit(struct shim *s, int status, const struct rusage *ru)
 	free(text);
 }
 
+/*
+ * Show the app's id where `ps` shows our arguments: a spare was started as
+ * `drover-shim spare` padded with spaces (SHIM_SPARE_ARG), room that the
+ * id now takes (cut to fit).
+ */
+static void
+shim_set_title(char *arg, const char *id)
+{
+	size_t room = strlen(arg), len = strlen(id);
+
+	if (strncmp(arg, "spare", 5) != 0)
+		return;
+	memset(arg, '\0', room);
+	memcpy(arg, id, len < room ? len : room);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct shim s = { 0 };
 	struct rusage ru;
 	char *cause = NULL, *role;
-	bool ended = false;
+	bool ended = false, have_spec;
 	int sigfd, status = 0, rc = 1;
 
 	s.out_fd = -1;
@@ -281,7 +362,8 @@ main(int argc, char **argv)
 		    SHIM_PROGRAM);
 		return 2;
 	}
-	role = xasprintf("shim %s", argv[1]);
+	/* "shim spare" until the request names the app. */
+	role = xasprintf("shim %.*s", (int)strcspn(argv[1], " "), argv[1]);
 	log_set_role(role);
 	free(role);
 	/* No terminal, no user: stray hangups and interrupts are not for us. */
@@ -291,7 +373,21 @@ main(int argc, char **argv)
 	/* Orphans of the app's tree come to us, not to init: we reap them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
-	if (shim_read_spec(&s, &cause) == -1 || shim_spawn(&s, &cause) == -1) {
+	/* A spare waits here, already exec'd, for the app it will run. */
+	switch (shim_receive_spec(&cause)) {
+	case 0:
+		close(sigfd);
+		return 0;
+	case -1:
+		shim_report("failed %s", cause);
+		free(cause);
+		close(sigfd);
+		return 127;
+	}
+	have_spec = shim_read_spec(&s, &cause) == 0;
+	if (have_spec)
+		shim_set_title(argv[1], s.id);
+	if (!have_spec || shim_spawn(&s, &cause) == -1) {
 		shim_report("failed %s", cause);
 		free(cause);
 		shim_free(&s);

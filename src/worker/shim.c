@@ -9,10 +9,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +34,19 @@ extern char **environ;
 
 /* SHIM_PROGRAM's absolute path (shim_init); empty until it is known. */
 static char shim_path[PATH_MAX];
+
+/*
+ * The spare (see shim_prepare_spare): a shim exec'd ahead of need, waiting
+ * on its socket for the descriptor of a request.
+ */
+static struct {
+	pid_t pid;  /* 0: none */
+	int pidfd;  /* -1 if unavailable */
+	int sock;   /* our end of its socket: the request goes there */
+	int report; /* the read end of its report pipe */
+	/* The last start failed: no spare until a launch starts a shim. */
+	bool failed;
+} shim_spare = { 0, -1, -1, -1, false };
 
 static json_t *
 shim_strv_json(char *const *v)
@@ -167,21 +182,30 @@ shim_init(char **cause)
 	return 0;
 }
 
-int
-shim_start(const struct shim_request *req, struct shim_result *res,
-    char **cause)
+void
+shim_discard_spare(void)
 {
-	char *argv[] = { (char *)SHIM_PROGRAM, (char *)req->id, NULL };
+	if (shim_spare.pid == 0)
+		return;
+	close(shim_spare.sock);
+	close(shim_spare.report);
+	if (shim_spare.pidfd != -1)
+		close(shim_spare.pidfd);
+	/* Reaped with the worker's other children, as a pid no app has. */
+	shim_spare.pid = 0;
+	shim_spare.pidfd = shim_spare.sock = shim_spare.report = -1;
+}
+
+/* Start a spare shim. 0, or -1 with *cause ("cannot start the shim ..."). */
+static int
+shim_spare_start(char **cause)
+{
+	char *argv[] = { (char *)SHIM_PROGRAM, (char *)SHIM_SPARE_ARG, NULL };
 	struct spawn_request sr = { 0 };
 	struct spawn_result sres;
-	char report[SHIM_REPORT_MAX], *why = NULL;
-	int rep[2], spec, pass[2], devnull = -1;
-	long long pid;
-	unsigned long long start;
-	ssize_t n;
+	char *why = NULL;
+	int rep[2], sv[2], pass[2], devnull = -1;
 
-	memset(res, 0, sizeof *res);
-	res->shim_pidfd = -1;
 	if (shim_path[0] == '\0') {
 		/* A missing file is left to exec, which names it below. */
 		if (shim_init(&why) == -1 && shim_path[0] == '\0') {
@@ -193,14 +217,17 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 		free(why);
 		why = NULL;
 	}
-	if ((spec = shim_spec_fd(req, cause)) == -1)
-		return -1;
-	if (pipe2(rep, O_CLOEXEC) == -1) {
-		*cause = xasprintf("pipe: %s", strerror(errno));
-		close(spec);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		*cause = xasprintf("socketpair: %s", strerror(errno));
 		return -1;
 	}
-	pass[0] = spec;
+	if (pipe2(rep, O_CLOEXEC) == -1) {
+		*cause = xasprintf("pipe: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	pass[0] = sv[1];
 	pass[1] = rep[1];
 	sr.path = shim_path;
 	/*
@@ -216,7 +243,8 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	sr.argv = argv;
 	/* The worker's own environment (the app's goes in the request). */
 	sr.envp = environ;
-	sr.cwd = req->dir;
+	/* No app's yet: it enters the app's directory when the request comes. */
+	sr.cwd = "/";
 	/* The shim's own complaints go where the worker's go. */
 	sr.log_fd = STDERR_FILENO;
 	if (fcntl(STDERR_FILENO, F_GETFD) == -1) {
@@ -230,21 +258,108 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 		*cause = xasprintf("cannot start the shim %s: %s", shim_path,
 		    why);
 		free(why);
-		close(spec);
+		close(sv[0]);
+		close(sv[1]);
 		close(rep[0]);
 		close(rep[1]);
 		if (devnull != -1)
 			close(devnull);
 		return -1;
 	}
-	close(spec);
+	close(sv[1]);
 	close(rep[1]);
 	if (devnull != -1)
 		close(devnull);
-	res->shim_pid = sres.pid;
-	res->shim_pidfd = sres.pidfd;
-	n = shim_read_report(rep[0], report, sizeof report);
-	close(rep[0]);
+	shim_spare.pid = sres.pid;
+	shim_spare.pidfd = sres.pidfd;
+	shim_spare.sock = sv[0];
+	shim_spare.report = rep[0];
+	return 0;
+}
+
+void
+shim_prepare_spare(void)
+{
+	char *cause = NULL;
+
+	if (shim_spare.pid != 0 || shim_spare.failed)
+		return;
+	if (shim_spare_start(&cause) == -1) {
+		log_warnx("%s; each launch will try again", cause);
+		free(cause);
+		shim_spare.failed = true;
+	}
+}
+
+/* Hand the request to the spare. 0, or -1 when it is gone (it died). */
+static int
+shim_spare_send(int spec)
+{
+	char byte = 0, control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof control;
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &spec, sizeof spec);
+	while ((n = sendmsg(shim_spare.sock, &mh, MSG_NOSIGNAL)) == -1 &&
+	    errno == EINTR)
+		;
+	return n == 1 ? 0 : -1;
+}
+
+int
+shim_start(const struct shim_request *req, struct shim_result *res,
+    char **cause)
+{
+	char report[SHIM_REPORT_MAX];
+	long long pid;
+	unsigned long long start;
+	int spec, rep;
+	ssize_t n;
+
+	memset(res, 0, sizeof *res);
+	res->shim_pidfd = -1;
+	if ((spec = shim_spec_fd(req, cause)) == -1)
+		return -1;
+	/*
+	 * The spare, or a shim started now. One that died while it waited
+	 * (killed by hand, say) has closed its socket: start another.
+	 */
+	for (int tries = 0;; tries++) {
+		if (shim_spare.pid == 0 && shim_spare_start(cause) == -1) {
+			close(spec);
+			return -1;
+		}
+		if (shim_spare_send(spec) == 0)
+			break;
+		shim_discard_spare();
+		if (tries == 1) {
+			*cause = xasprintf("the app's shim did not take its "
+			    "request: %s", strerror(errno));
+			close(spec);
+			return -1;
+		}
+	}
+	close(spec);
+	/* It is this app's shim now: the next spare comes after this turn. */
+	res->shim_pid = shim_spare.pid;
+	res->shim_pidfd = shim_spare.pidfd;
+	rep = shim_spare.report;
+	close(shim_spare.sock);
+	shim_spare.pid = 0;
+	shim_spare.pidfd = shim_spare.sock = shim_spare.report = -1;
+	shim_spare.failed = false;
+	n = shim_read_report(rep, report, sizeof report);
+	close(rep);
 	if (n > 0 && strncmp(report, "started ", 8) == 0 &&
 	    sscanf(report + 8, "%lld %llu", &pid, &start) == 2 && pid > 1) {
 		res->pid = (pid_t)pid;

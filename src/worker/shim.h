@@ -27,6 +27,12 @@
 #define SHIM_SPEC_FD 3
 #define SHIM_REPORT_FD 4
 #define SHIM_SPEC_MAX (64 * 1024 * 1024)
+/*
+ * A spare's argument: "spare" and room, 64 bytes in all, where it writes
+ * the id of the app it runs once it knows it (ps shows drover-shim ID).
+ */
+#define SHIM_SPARE_ARG \
+	"spare                                                          "
 #define SHIM_REPORT_MAX 512
 
 /* What the shim runs. All borrowed. */
@@ -58,12 +64,25 @@ struct shim_result {
 int shim_init(char **cause);
 
 /*
- * Start a shim that starts the app, and wait for its word: 0 once the app
- * has been exec'ed, or -1 with *cause (caller frees; "exec failed: ...")
- * when nothing runs, and no shim is left behind.
+ * Have a shim start the app, and wait for its word: 0 once the app has been
+ * exec'ed, or -1 with *cause (caller frees; "exec failed: ...") when
+ * nothing runs, and no shim is left behind. The shim is the spare when
+ * there is one, else one started now.
  */
 int shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause);
+
+/*
+ * Start a spare shim unless there is one: exec'd now, it waits on a socket
+ * for its request (the descriptor of a memfd, SCM_RIGHTS), so that the
+ * next launch does not wait for the shim's exec. The worker calls it when a
+ * loop turn is over, its answers sent. After a failed start (the program is
+ * missing, say) it does nothing until a launch has started a shim again.
+ */
+void shim_prepare_spare(void);
+
+/* Let the spare go (the worker stops): it sees its socket close and exits. */
+void shim_discard_spare(void);
 
 /*
  * Called while the worker waits for a shim to report its start, every 50 ms

@@ -38,11 +38,11 @@
 #define WORKER_TICK_MS 100
 /*
  * Messages handled in one turn of the loop before it looks at its other
- * descriptors again. A launch costs the worker a millisecond or more (its
- * state file is fsynced before the reply), so a steady stream of them
- * must not keep the loop from reaping ended shims: with 1024, a worker
- * under launch load saw no SIGCHLD for seconds, and each save encoded
- * every app it had started since, still "running".
+ * descriptors again. A launch costs the worker a fraction of a
+ * millisecond or more (a shim's start, a save of its state file), so a
+ * steady stream of them must not keep the loop from reaping ended shims:
+ * with 1024, a worker under launch load saw no SIGCHLD for seconds, and
+ * each save encoded every app it had started since, still "running".
  */
 #define WORKER_DEALER_BATCH 16
 
@@ -503,6 +503,9 @@ worker_loop(struct worker *w)
 		save_start = util_now_ms();
 		app_save_state(w, false);
 		worker_release_held(w);
+		/* After the answers: the next launch finds its shim exec'd. */
+		if (!w->stopping)
+			shim_prepare_spare();
 		worker_note_slow_turn(w, turn_start, save_start);
 	}
 }
@@ -658,6 +661,7 @@ worker_main(int argc, char **argv)
 	 * last thing); with --stop-apps-on-exit they are killed instead.
 	 */
 	logstream_free_all(&w);
+	shim_discard_spare();
 	app_free_all(&w, w.stop_apps_on_exit);
 	artifacts_abort_all(&w);
 	store_free(w.store);

@@ -839,6 +839,20 @@ def proc_comm(pid):
         return ""
 
 
+def is_spare_shim(pid):
+    """Whether pid is a worker's spare shim: started ahead of the next
+    launch, it waits for an app and shows `drover-shim spare` until it has
+    one, then the app's id."""
+    argv = proc_argv(pid)
+    return proc_comm(pid) == "drover-shim" and len(argv) >= 2 and argv[1].split() == ["spare"]
+
+
+def worker_kids(worker_pid):
+    """The worker's children, its spare shim left out: one per app run (its
+    shim) and per health-check probe running."""
+    return [k for k in proc_children(worker_pid) if not is_spare_shim(k)]
+
+
 def worker_app_pids(worker_pid):
     """The app processes a worker runs: each app runs under its own shim
     (named drover-shim), a child of the worker, so look through the shims to
