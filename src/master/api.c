@@ -1,4 +1,5 @@
 #include "master/api.h"
+#include "master/db.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -426,10 +427,18 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req->reply = NULL;
 		status = req->status;
 	} else {
+		uint64_t writes = db_writes(api->master->db);
+
 		req->routed = true;
 		status = api_dispatch(req, &reply);
 		if (status == API_PENDING)
 			return MHD_YES;
+		if (db_writes(api->master->db) != writes) {
+			/* It changed the state: answered after the commit. */
+			api_suspend(req);
+			api_complete(req, status, reply);
+			return MHD_YES;
+		}
 	}
 	log_trace(TRACE_HTTP, "%s %s -> %d", req->method, req->path, status);
 	metrics_count_request(api->master->metrics, req->method,

@@ -13,6 +13,8 @@ struct db {
 	sqlite3 *h;
 	char *path;
 	bool in_txn;
+	int64_t txn_since_ms; /* monotonic: when the open transaction began */
+	uint64_t writes;      /* writes ever made: see db_writes */
 	int64_t events_since_trim;
 	/* Prepared once: samples arrive with every heartbeat. */
 	sqlite3_stmt *sample_insert;

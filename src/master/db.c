@@ -195,14 +195,29 @@ db_unsafe_no_fsync(struct db *db)
 void
 db_begin(struct db *db)
 {
-	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0)
+	db->writes++;
+	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0) {
 		db->in_txn = true;
+		db->txn_since_ms = util_now_ms();
+	}
 }
 
 bool
 db_dirty(struct db *db)
 {
 	return db->in_txn;
+}
+
+int64_t
+db_dirty_since(struct db *db)
+{
+	return db->in_txn ? db->txn_since_ms : 0;
+}
+
+uint64_t
+db_writes(struct db *db)
+{
+	return db->writes;
 }
 
 int

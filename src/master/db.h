@@ -2,10 +2,13 @@
  * The master's durable state: SQLite in WAL mode in the state dir. All SQL
  * lives in db.c, so another store could take its place behind these calls.
  *
- * Writes are grouped: the first write of a loop turn opens a transaction,
- * and the loop commits it once at the end of the turn, before any reply
- * that acknowledges those writes is released (see api_complete). A crash
- * loses nothing that a client was told had happened.
+ * Writes are grouped: the first write opens a transaction, and the loop
+ * commits it at the end of a turn, before any reply that acknowledges those
+ * writes is released (see api_complete). A crash loses nothing that a
+ * client was told had happened. Writes no one waits for (what heartbeats
+ * and ends of apps report, samples, events of the nodes) wait for the next
+ * reply's commit, or MASTER_COMMIT_DELAY_MS at most: a crash may lose that
+ * much of them, which the workers tell a restarted master again.
  */
 #ifndef DROVER_DB_H
 #define DROVER_DB_H
@@ -34,8 +37,12 @@ void db_unsafe_no_fsync(struct db *);
 
 /* Commit the turn's writes. Returns 0, or -1 (logged) when it failed. */
 int db_commit(struct db *);
-/* Whether the turn has writes not yet committed. */
+/* Whether there are writes not yet committed. */
 bool db_dirty(struct db *);
+/* When the oldest of them was made (util_now_ms), or 0 when there is none. */
+int64_t db_dirty_since(struct db *);
+/* How many writes were ever made: an API call that changed it made one. */
+uint64_t db_writes(struct db *);
 
 /* Nodes: the registration record (name, key, address, arch, cpus, memory). */
 void db_put_node(struct db *, const char *name, json_t *record);

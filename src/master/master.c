@@ -39,6 +39,12 @@
 #define MASTER_MONITOR_ENDPOINT "inproc://drover-router-monitor"
 /* Messages handled per loop turn before the API gets its turn again. */
 #define MASTER_BATCH 2048
+/*
+ * How long writes that no reply waits for may stay uncommitted (db.h): a
+ * commit waits for the disk, and without the delay each heartbeat and
+ * each app's end cost one, on the loop that answers the next launch.
+ */
+#define MASTER_COMMIT_DELAY_MS 100
 
 static void
 master_usage(FILE *f)
@@ -513,6 +519,13 @@ master_loop(struct master *m)
 
 		if (api_to >= 0 && api_to < timeout)
 			timeout = api_to;
+		if (db_dirty(m->db)) {
+			int64_t due = db_dirty_since(m->db) +
+			    MASTER_COMMIT_DELAY_MS;
+
+			if (due - now < timeout)
+				timeout = due > now ? (long)(due - now) : 0;
+		}
 		if (zmq_poll(items, 5, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
 		if (items[4].revents & ZMQ_POLLIN)
@@ -526,10 +539,12 @@ master_loop(struct master *m)
 		api_run(m->api);
 
 		/*
-		 * Group commit: every change of this turn in one transaction,
-		 * then the answers that acknowledge them.
+		 * Group commit: every change since the last commit in one
+		 * transaction, then the answers that acknowledge them.
 		 */
-		if (db_dirty(m->db) || api_pending_releases(m->api) > 0) {
+		if (api_pending_releases(m->api) > 0 || (db_dirty(m->db) &&
+		    util_now_ms() - db_dirty_since(m->db) >=
+		    MASTER_COMMIT_DELAY_MS)) {
 			db_commit(m->db);
 			api_release(m->api);
 			/* Send the released answers now, not at the next wake-up. */
