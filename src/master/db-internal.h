@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* More distinct statements than this: the last one kept is replaced. */
+#define DB_STATEMENTS_MAX 32
+
 struct db {
 	sqlite3 *h;
 	char *path;
@@ -18,7 +21,20 @@ struct db {
 	int64_t events_since_trim;
 	/* Prepared once: samples arrive with every heartbeat. */
 	sqlite3_stmt *sample_insert;
+	/* The statements of db_statement, by their SQL text. */
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+	} statements[DB_STATEMENTS_MAX];
+	int nstatements;
 };
+
+/*
+ * The statement for sql, prepared at its first use and kept: parsing SQL
+ * was a seventh of the master's time per launch. Reset, bindings cleared;
+ * the caller steps it and resets it again. NULL (logged) when sql is bad.
+ */
+sqlite3_stmt *db_statement(struct db *, const char *sql);
 
 /* Run SQL that returns no rows; log and return -1 on failure. */
 int db_exec(struct db *, const char *sql);

@@ -69,10 +69,8 @@ db_samples_write(struct db *db, const char *sql, const char *app, int64_t a,
 	sqlite3_stmt *st;
 
 	db_begin(db);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("db %s: %s", db->path, sqlite3_errmsg(db->h));
+	if ((st = db_statement(db, sql)) == NULL)
 		return;
-	}
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_int64(st, 2, a);
@@ -80,7 +78,7 @@ db_samples_write(struct db *db, const char *sql, const char *app, int64_t a,
 		sqlite3_bind_int64(st, 3, b);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		log_warnx("db %s: %s", db->path, sqlite3_errmsg(db->h));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 }
 
 void

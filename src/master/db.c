@@ -181,6 +181,10 @@ db_close(struct db *db)
 		return;
 	db_commit(db);
 	db_samples_finalize(db);
+	for (int i = 0; i < db->nstatements; i++) {
+		sqlite3_finalize(db->statements[i].st);
+		free(db->statements[i].sql);
+	}
 	sqlite3_close(db->h);
 	free(db->path);
 	free(db);
@@ -223,6 +227,8 @@ db_writes(struct db *db)
 int
 db_commit(struct db *db)
 {
+	int64_t t0 = util_now_us();
+
 	if (!db->in_txn)
 		return 0;
 	db->in_txn = false;
@@ -230,10 +236,42 @@ db_commit(struct db *db)
 		db_exec(db, "ROLLBACK");
 		return -1;
 	}
+	log_trace(TRACE_DB, "commit took %lld us",
+	    (long long)(util_now_us() - t0));
 	return 0;
 }
 
-/* Prepare, bind text parameters (NULL binds NULL), step once, finalize. */
+sqlite3_stmt *
+db_statement(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < db->nstatements; i++) {
+		if (strcmp(db->statements[i].sql, sql) != 0)
+			continue;
+		st = db->statements[i].st;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
+	}
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
+		return NULL;
+	}
+	if (db->nstatements == DB_STATEMENTS_MAX) {
+		i = --db->nstatements;
+		sqlite3_finalize(db->statements[i].st);
+		free(db->statements[i].sql);
+	}
+	i = db->nstatements++;
+	db->statements[i].sql = xstrdup(sql);
+	db->statements[i].st = st;
+	return st;
+}
+
+/* Bind text parameters (NULL binds NULL) to sql's statement, step once. */
 static int
 db_write(struct db *db, const char *sql, int n, const char *const *params)
 {
@@ -241,14 +279,12 @@ db_write(struct db *db, const char *sql, int n, const char *const *params)
 	int rc;
 
 	db_begin(db);
-	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
+	if ((st = db_statement(db, sql)) == NULL)
 		return -1;
-	}
 	for (int i = 0; i < n; i++)
 		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
 		return -1;
