@@ -705,7 +705,9 @@ app_launch(struct worker *w, struct msg *req)
 	a->watch = -1;
 	a->log_max = log_max;
 	a->log_keep = (int)log_keep;
-	if (util_mkdir_p(a->dir, 0750) == -1) {
+	/* DIR/apps is there from the start: mkdir -p only when it went. */
+	if (mkdir(a->dir, 0750) == -1 && errno != EEXIST &&
+	    (errno != ENOENT || util_mkdir_p(a->dir, 0750) == -1)) {
 		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
 		goto refuse;
 	}
