@@ -573,7 +573,7 @@ app_spawn(struct worker *w, struct app *a, char **cause)
 	a->shim_pid = res.shim_pid;
 	a->shim_pidfd = res.shim_pidfd;
 	a->shim_start = res.shim_start;
-	a->shim_is_child = true;
+	a->shim_is_child = res.shim_is_child;
 	a->pid = res.pid;
 	a->start = res.start;
 	a->pidfd = app_open_pidfd(res.pid, res.start);

@@ -7,9 +7,9 @@
  * ~60 shared libraries cost ~13 ms. containerd-shim and conmon stand beside
  * their daemons the same way.
  *
- * Started as `drover-shim spare` with a socket on SHIM_SPEC_FD, where the
- * request comes (see shim.h), or as `drover-shim ID` with the request on
- * SHIM_SPEC_FD itself; the report pipe is on SHIM_REPORT_FD.
+ * Started as `drover-shim zygote` with a socket on SHIM_SPEC_FD, where the
+ * requests come (see shim_zygote), or as `drover-shim ID` with the request
+ * on SHIM_SPEC_FD and the report pipe on SHIM_REPORT_FD.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +24,6 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,30 +74,19 @@ shim_strv(json_t *a)
 }
 
 /*
- * A spare shim (see shim.h) has a socket on SHIM_SPEC_FD and waits there
- * for the descriptor that holds its request; put that descriptor on
- * SHIM_SPEC_FD. A shim started for one app has the request there already.
- * Returns 1 when the request is on SHIM_SPEC_FD, 0 when the worker closed
- * the socket without sending one (it stopped, or needs no more shims).
+ * Receive a launch's two descriptors (SCM_RIGHTS) on the zygote's socket:
+ * fds[0] holds the request, fds[1] is the report pipe. Returns 1, 0 when
+ * the worker closed the socket, -1 (logged) for a message without them.
  */
 static int
-shim_receive_spec(char **cause)
+shim_receive_fds(int fds[2])
 {
-	char byte, control[CMSG_SPACE(sizeof(int))];
+	char byte, control[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { &byte, 1 };
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
-	struct stat st;
 	ssize_t n;
-	int fd;
 
-	if (fstat(SHIM_SPEC_FD, &st) == -1) {
-		*cause = xasprintf("no request on descriptor %d: %s",
-		    SHIM_SPEC_FD, strerror(errno));
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode))
-		return 1;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
 	mh.msg_control = control;
@@ -108,21 +96,98 @@ shim_receive_spec(char **cause)
 		;
 	if (n == 0)
 		return 0;
-	cm = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (n == -1) {
+		log_warn("recvmsg");
+		/* A socket that fails once fails again: stop. */
+		return 0;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
 	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(sizeof(int))) {
-		*cause = xasprintf("the worker sent no request: %s",
-		    n == -1 ? strerror(errno) : "no descriptor");
+	    cm->cmsg_type != SCM_RIGHTS) {
+		log_warnx("a message from the worker without descriptors");
 		return -1;
 	}
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-	if (dup2(fd, SHIM_SPEC_FD) == -1) {
-		*cause = xasprintf("dup2: %s", strerror(errno));
-		close(fd);
+	if (cm->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
+		int fd;
+
+		/* Close what came, whatever it was. */
+		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof fd) <= cm->cmsg_len;
+		    i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+			close(fd);
+		}
+		log_warnx("a message from the worker without two descriptors");
 		return -1;
 	}
-	close(fd);
+	memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
+	return 1;
+}
+
+/* Put fds (the request, the report pipe) on SHIM_SPEC_FD, SHIM_REPORT_FD. */
+static void
+shim_take_fds(int fds[2])
+{
+	int spec, report;
+
+	/* Above 4 first: either may be 3 or 4 now, the other's target. */
+	spec = fcntl(fds[0], F_DUPFD_CLOEXEC, 10);
+	report = fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+	close(fds[0]);
+	close(fds[1]);
+	if (spec == -1 || report == -1 || dup2(spec, SHIM_SPEC_FD) == -1 ||
+	    dup2(report, SHIM_REPORT_FD) == -1)
+		fatal("cannot take the launch's descriptors");
+	close(spec);
+	close(report);
+}
+
+/*
+ * The zygote, started once by the worker as `drover-shim zygote`: it waits
+ * on its socket (SHIM_SPEC_FD) for a launch's request and report pipe and
+ * forks the app's shim from itself, already started. A fork of this small
+ * process costs a fraction of an exec of drover-shim, whose C library
+ * start-up alone (CPUID queries, each a trap in a virtual machine) took
+ * about a third of a millisecond of CPU. It forks twice and the middle
+ * process exits at once, so the shim is handed to the worker, a child
+ * subreaper, which reaps it (and with it the rusage of the app) as a child
+ * of its own. Returns 0 in the zygote when the worker closed the socket,
+ * and in each shim, with its descriptors in place, 1.
+ */
+static int
+shim_zygote(void)
+{
+	pid_t worker = getppid(), pid;
+	int fds[2], rc;
+
+	/* The middle processes are reaped by the kernel. */
+	signal(SIGCHLD, SIG_IGN);
+	for (;;) {
+		if ((rc = shim_receive_fds(fds)) == 0)
+			return 0;
+		if (rc == -1)
+			continue;
+		if ((pid = fork()) == 0) {
+			if ((pid = fork()) != 0)
+				_exit(pid == -1 ? 1 : 0);
+			break;
+		}
+		if (pid == -1) {
+			char line[128];
+			int n = snprintf(line, sizeof line, "failed fork: %s\n",
+			    strerror(errno));
+
+			(void)!write(fds[1], line, (size_t)n);
+		}
+		close(fds[0]);
+		close(fds[1]);
+	}
+	/* The shim. */
+	signal(SIGCHLD, SIG_DFL);
+	close(SHIM_SPEC_FD);
+	shim_take_fds(fds);
+	/* Handed over once the middle process is gone: a matter of microseconds. */
+	for (int i = 0; i < 10000 && getppid() != worker; i++)
+		usleep(100);
 	return 1;
 }
 
@@ -192,7 +257,7 @@ shim_read_spec(struct shim *s, char **cause)
 	role = xasprintf("shim %s", s->id);
 	log_set_role(role);
 	free(role);
-	/* Where a spare shim was started is no app's: move to ours. */
+	/* Where the zygote was started is no app's: move to ours. */
 	if (chdir(s->dir) == -1) {
 		*cause = xasprintf("cannot enter %s: %s", s->dir,
 		    strerror(errno));
@@ -331,16 +396,16 @@ shim_write_exit(struct shim *s, int status, const struct rusage *ru)
 }
 
 /*
- * Show the app's id where `ps` shows our arguments: a spare was started as
- * `drover-shim spare` padded with spaces (SHIM_SPARE_ARG), room that the
- * id now takes (cut to fit).
+ * Show the app's id where `ps` shows our arguments: the zygote was started
+ * as `drover-shim zygote` padded with spaces (SHIM_ZYGOTE_ARG), room that
+ * the id now takes in its shim (cut to fit).
  */
 static void
 shim_set_title(char *arg, const char *id)
 {
 	size_t room = strlen(arg), len = strlen(id);
 
-	if (strncmp(arg, "spare", 5) != 0)
+	if (strncmp(arg, "zygote", 6) != 0)
 		return;
 	memset(arg, '\0', room);
 	memcpy(arg, id, len < room ? len : room);
@@ -362,28 +427,19 @@ main(int argc, char **argv)
 		    SHIM_PROGRAM);
 		return 2;
 	}
-	/* "shim spare" until the request names the app. */
+	/* "shim zygote" until the request names the app. */
 	role = xasprintf("shim %.*s", (int)strcspn(argv[1], " "), argv[1]);
 	log_set_role(role);
 	free(role);
 	/* No terminal, no user: stray hangups and interrupts are not for us. */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	if (strncmp(argv[1], "zygote", 6) == 0 && shim_zygote() == 0)
+		return 0;
 	sigfd = util_signalfd((const int[]){ SIGCHLD }, 1);
 	/* Orphans of the app's tree come to us, not to init: we reap them. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
-	/* A spare waits here, already exec'd, for the app it will run. */
-	switch (shim_receive_spec(&cause)) {
-	case 0:
-		close(sigfd);
-		return 0;
-	case -1:
-		shim_report("failed %s", cause);
-		free(cause);
-		close(sigfd);
-		return 127;
-	}
 	have_spec = shim_read_spec(&s, &cause) == 0;
 	if (have_spec)
 		shim_set_title(argv[1], s.id);
@@ -394,7 +450,7 @@ main(int argc, char **argv)
 		close(sigfd);
 		return 127;
 	}
-	shim_report("started %d %llu", (int)s.pid, s.start);
+	shim_report("started %d %llu %d", (int)s.pid, s.start, (int)getpid());
 
 	while (!ended) {
 		struct pollfd p[2] = { { sigfd, POLLIN, 0 },

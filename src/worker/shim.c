@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/xmem.h"
+#include "worker/procfs.h"
 #include "worker/spawn.h"
 #include "worker/workerstate.h"
 
@@ -36,17 +38,15 @@ extern char **environ;
 static char shim_path[PATH_MAX];
 
 /*
- * The spare (see shim_prepare_spare): a shim exec'd ahead of need, waiting
- * on its socket for the descriptor of a request.
+ * The zygote (see shim_prepare_zygote): started once, it forks each app's
+ * shim from itself when a request comes on its socket.
  */
 static struct {
-	pid_t pid;  /* 0: none */
-	int pidfd;  /* -1 if unavailable */
-	int sock;   /* our end of its socket: the request goes there */
-	int report; /* the read end of its report pipe */
-	/* The last start failed: no spare until a launch starts a shim. */
+	pid_t pid; /* 0: none */
+	int sock;  /* our end of its socket: the requests go there */
+	/* The last start failed: none until a launch starts one again. */
 	bool failed;
-} shim_spare = { 0, -1, -1, -1, false };
+} shim_zygote = { 0, -1, false };
 
 static json_t *
 shim_strv_json(char *const *v)
@@ -141,15 +141,6 @@ shim_read_report(int fd, char *buf, size_t len)
 	return (ssize_t)got;
 }
 
-static void
-shim_wait_pid(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-}
-
 int
 shim_init(char **cause)
 {
@@ -183,28 +174,25 @@ shim_init(char **cause)
 }
 
 void
-shim_discard_spare(void)
+shim_discard_zygote(void)
 {
-	if (shim_spare.pid == 0)
+	if (shim_zygote.pid == 0)
 		return;
-	close(shim_spare.sock);
-	close(shim_spare.report);
-	if (shim_spare.pidfd != -1)
-		close(shim_spare.pidfd);
+	close(shim_zygote.sock);
 	/* Reaped with the worker's other children, as a pid no app has. */
-	shim_spare.pid = 0;
-	shim_spare.pidfd = shim_spare.sock = shim_spare.report = -1;
+	shim_zygote.pid = 0;
+	shim_zygote.sock = -1;
 }
 
-/* Start a spare shim. 0, or -1 with *cause ("cannot start the shim ..."). */
+/* Start the zygote. 0, or -1 with *cause ("cannot start the shim ..."). */
 static int
-shim_spare_start(char **cause)
+shim_zygote_start(char **cause)
 {
-	char *argv[] = { (char *)SHIM_PROGRAM, (char *)SHIM_SPARE_ARG, NULL };
+	char *argv[] = { (char *)SHIM_PROGRAM, (char *)SHIM_ZYGOTE_ARG, NULL };
 	struct spawn_request sr = { 0 };
 	struct spawn_result sres;
 	char *why = NULL;
-	int rep[2], sv[2], pass[2], devnull = -1;
+	int sv[2], devnull = -1;
 
 	if (shim_path[0] == '\0') {
 		/* A missing file is left to exec, which names it below. */
@@ -221,14 +209,6 @@ shim_spare_start(char **cause)
 		*cause = xasprintf("socketpair: %s", strerror(errno));
 		return -1;
 	}
-	if (pipe2(rep, O_CLOEXEC) == -1) {
-		*cause = xasprintf("pipe: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	pass[0] = sv[1];
-	pass[1] = rep[1];
 	sr.path = shim_path;
 	/*
 	 * Exec'd, not merely forked: the worker has libzmq's threads, and a
@@ -236,23 +216,23 @@ shim_spare_start(char **cause)
 	 * calls until it execs (a lock another thread held at the fork stays
 	 * held forever in the child: seen as shims hanging under ASan). A
 	 * program of its own, not `drover` again, because exec'ing drover
-	 * loads its ~60 shared libraries (~13 ms a launch); drover-shim links
-	 * libc and jansson alone, statically outside sanitizer builds, and
-	 * starts in well under 1 ms.
+	 * loads its ~60 shared libraries (~13 ms); drover-shim links libc and
+	 * jansson alone, statically outside sanitizer builds. The zygote is
+	 * single-threaded, so the shims it forks may do anything.
 	 */
 	sr.argv = argv;
 	/* The worker's own environment (the app's goes in the request). */
 	sr.envp = environ;
-	/* No app's yet: it enters the app's directory when the request comes. */
+	/* No app's: each shim enters its app's directory. */
 	sr.cwd = "/";
-	/* The shim's own complaints go where the worker's go. */
+	/* The shims' own complaints go where the worker's go. */
 	sr.log_fd = STDERR_FILENO;
 	if (fcntl(STDERR_FILENO, F_GETFD) == -1) {
 		devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		sr.log_fd = devnull;
 	}
-	sr.pass_fds = pass;
-	sr.npass = 2;
+	sr.pass_fds = &sv[1];
+	sr.npass = 1;
 	if (spawn_app(&sr, &sres, &why) == -1) {
 		/* "cannot start the shim /x/drover-shim: exec failed: ..." */
 		*cause = xasprintf("cannot start the shim %s: %s", shim_path,
@@ -260,42 +240,39 @@ shim_spare_start(char **cause)
 		free(why);
 		close(sv[0]);
 		close(sv[1]);
-		close(rep[0]);
-		close(rep[1]);
 		if (devnull != -1)
 			close(devnull);
 		return -1;
 	}
 	close(sv[1]);
-	close(rep[1]);
 	if (devnull != -1)
 		close(devnull);
-	shim_spare.pid = sres.pid;
-	shim_spare.pidfd = sres.pidfd;
-	shim_spare.sock = sv[0];
-	shim_spare.report = rep[0];
+	if (sres.pidfd != -1)
+		close(sres.pidfd);
+	shim_zygote.pid = sres.pid;
+	shim_zygote.sock = sv[0];
 	return 0;
 }
 
 void
-shim_prepare_spare(void)
+shim_prepare_zygote(void)
 {
 	char *cause = NULL;
 
-	if (shim_spare.pid != 0 || shim_spare.failed)
+	if (shim_zygote.pid != 0 || shim_zygote.failed)
 		return;
-	if (shim_spare_start(&cause) == -1) {
+	if (shim_zygote_start(&cause) == -1) {
 		log_warnx("%s; each launch will try again", cause);
 		free(cause);
-		shim_spare.failed = true;
+		shim_zygote.failed = true;
 	}
 }
 
-/* Hand the request to the spare. 0, or -1 when it is gone (it died). */
+/* Hand a launch's request and report pipe to the zygote. 0, or -1 (errno). */
 static int
-shim_spare_send(int spec)
+shim_zygote_send(int spec, int report)
 {
-	char byte = 0, control[CMSG_SPACE(sizeof(int))] = { 0 };
+	char byte = 0, control[CMSG_SPACE(2 * sizeof(int))] = { 0 };
 	struct iovec iov = { &byte, 1 };
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
@@ -308,12 +285,22 @@ shim_spare_send(int spec)
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
 	memcpy(CMSG_DATA(cm), &spec, sizeof spec);
-	while ((n = sendmsg(shim_spare.sock, &mh, MSG_NOSIGNAL)) == -1 &&
+	memcpy(CMSG_DATA(cm) + sizeof spec, &report, sizeof report);
+	while ((n = sendmsg(shim_zygote.sock, &mh, MSG_NOSIGNAL)) == -1 &&
 	    errno == EINTR)
 		;
 	return n == 1 ? 0 : -1;
+}
+
+/* Whether pid's parent is this process (/proc/PID/stat). */
+static bool
+shim_is_our_child(pid_t pid)
+{
+	struct procfs_stat st;
+
+	return procfs_read_stat(pid, &st) == 0 && st.ppid == getpid();
 }
 
 int
@@ -321,67 +308,71 @@ shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause)
 {
 	char report[SHIM_REPORT_MAX];
-	long long pid;
+	long long pid, shim_pid;
 	unsigned long long start;
-	int spec, rep;
+	int spec, rep[2];
 	ssize_t n;
 
 	memset(res, 0, sizeof *res);
 	res->shim_pidfd = -1;
 	if ((spec = shim_spec_fd(req, cause)) == -1)
 		return -1;
+	if (pipe2(rep, O_CLOEXEC) == -1) {
+		*cause = xasprintf("pipe: %s", strerror(errno));
+		close(spec);
+		return -1;
+	}
 	/*
-	 * The spare, or a shim started now. One that died while it waited
-	 * (killed by hand, say) has closed its socket: start another.
+	 * To the zygote, started now if there is none. One that died (killed
+	 * by hand, say) has closed its socket: start another.
 	 */
 	for (int tries = 0;; tries++) {
-		if (shim_spare.pid == 0 && shim_spare_start(cause) == -1) {
-			close(spec);
-			return -1;
-		}
-		if (shim_spare_send(spec) == 0)
+		if (shim_zygote.pid == 0 && shim_zygote_start(cause) == -1)
+			goto fail;
+		shim_zygote.failed = false;
+		if (shim_zygote_send(spec, rep[1]) == 0)
 			break;
-		shim_discard_spare();
+		shim_discard_zygote();
 		if (tries == 1) {
-			*cause = xasprintf("the app's shim did not take its "
+			*cause = xasprintf("the shims' zygote did not take the "
 			    "request: %s", strerror(errno));
-			close(spec);
-			return -1;
+			goto fail;
 		}
 	}
 	close(spec);
-	/* It is this app's shim now: the next spare comes after this turn. */
-	res->shim_pid = shim_spare.pid;
-	res->shim_pidfd = shim_spare.pidfd;
-	rep = shim_spare.report;
-	close(shim_spare.sock);
-	shim_spare.pid = 0;
-	shim_spare.pidfd = shim_spare.sock = shim_spare.report = -1;
-	shim_spare.failed = false;
-	n = shim_read_report(rep, report, sizeof report);
-	close(rep);
+	close(rep[1]);
+	n = shim_read_report(rep[0], report, sizeof report);
+	close(rep[0]);
 	if (n > 0 && strncmp(report, "started ", 8) == 0 &&
-	    sscanf(report + 8, "%lld %llu", &pid, &start) == 2 && pid > 1) {
+	    sscanf(report + 8, "%lld %llu %lld", &pid, &start, &shim_pid) == 3 &&
+	    pid > 1 && shim_pid > 1) {
 		res->pid = (pid_t)pid;
 		res->start = start;
-		/* Our child, not reaped yet: its start time is its own. */
+		res->shim_pid = (pid_t)shim_pid;
+		/*
+		 * Handed to us by the zygote (see shim-main.c) and not reaped
+		 * before we reap it: its pid and start time are its own.
+		 */
+		res->shim_is_child = shim_is_our_child(res->shim_pid);
 		if (workerstate_read_start(res->shim_pid, &res->shim_start) == -1)
 			res->shim_start = 0;
+		res->shim_pidfd = (int)syscall(SYS_pidfd_open, res->shim_pid, 0);
+		if (res->shim_pidfd != -1)
+			fcntl(res->shim_pidfd, F_SETFD, FD_CLOEXEC);
 		return 0;
 	}
 	if (n > 0 && strncmp(report, "failed ", 7) == 0) {
 		util_chomp(report);
 		*cause = xstrdup(report + 7);
-	} else {
+	} else
 		*cause = xstrdup("the app's shim ended without saying how its "
 		    "start went");
-		kill(res->shim_pid, SIGKILL);
-	}
-	/* It exits right after its report: leave no zombie. */
-	shim_wait_pid(res->shim_pid);
-	if (res->shim_pidfd != -1)
-		close(res->shim_pidfd);
-	res->shim_pidfd = -1;
-	res->shim_pid = 0;
+	/* A shim that failed exits; the worker reaps it as no app's. */
+	return -1;
+
+fail:
+	close(spec);
+	close(rep[0]);
+	close(rep[1]);
 	return -1;
 }

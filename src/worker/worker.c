@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -503,9 +504,9 @@ worker_loop(struct worker *w)
 		save_start = util_now_ms();
 		app_save_state(w, false);
 		worker_release_held(w);
-		/* After the answers: the next launch finds its shim exec'd. */
+		/* After the answers: a zygote killed by hand comes back. */
 		if (!w->stopping)
-			shim_prepare_spare();
+			shim_prepare_zygote();
 		worker_note_slow_turn(w, turn_start, save_start);
 	}
 }
@@ -647,6 +648,13 @@ worker_main(int argc, char **argv)
 		log_warnx("%s: launches will fail", cause);
 		free(cause);
 	}
+	/*
+	 * The zygote's shims are handed to us (see shim-main.c), and so are
+	 * the orphans of a shim that died: we reap them.
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("PR_SET_CHILD_SUBREAPER");
+	shim_prepare_zygote();
 	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
@@ -661,7 +669,7 @@ worker_main(int argc, char **argv)
 	 * last thing); with --stop-apps-on-exit they are killed instead.
 	 */
 	logstream_free_all(&w);
-	shim_discard_spare();
+	shim_discard_zygote();
 	app_free_all(&w, w.stop_apps_on_exit);
 	artifacts_abort_all(&w);
 	store_free(w.store);

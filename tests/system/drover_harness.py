@@ -839,18 +839,17 @@ def proc_comm(pid):
         return ""
 
 
-def is_spare_shim(pid):
-    """Whether pid is a worker's spare shim: started ahead of the next
-    launch, it waits for an app and shows `drover-shim spare` until it has
-    one, then the app's id."""
+def is_shim_zygote(pid):
+    """Whether pid is a worker's shim zygote (`drover-shim zygote`): started
+    once, it forks each app's shim, which then shows the app's id."""
     argv = proc_argv(pid)
-    return proc_comm(pid) == "drover-shim" and len(argv) >= 2 and argv[1].split() == ["spare"]
+    return proc_comm(pid) == "drover-shim" and len(argv) >= 2 and argv[1].split() == ["zygote"]
 
 
 def worker_kids(worker_pid):
-    """The worker's children, its spare shim left out: one per app run (its
+    """The worker's children, its shim zygote left out: one per app run (its
     shim) and per health-check probe running."""
-    return [k for k in proc_children(worker_pid) if not is_spare_shim(k)]
+    return [k for k in proc_children(worker_pid) if not is_shim_zygote(k)]
 
 
 def worker_app_pids(worker_pid):
