@@ -153,6 +153,9 @@ shim_take_fds(int fds[2])
  * of its own. Returns 0 in the zygote when the worker closed the socket,
  * and in each shim, with its descriptors in place, 1.
  */
+/* The worker that a shim forked by the zygote is handed to; 0 otherwise. */
+static pid_t shim_worker;
+
 static int
 shim_zygote(void)
 {
@@ -185,10 +188,23 @@ shim_zygote(void)
 	signal(SIGCHLD, SIG_DFL);
 	close(SHIM_SPEC_FD);
 	shim_take_fds(fds);
-	/* Handed over once the middle process is gone: a matter of microseconds. */
-	for (int i = 0; i < 10000 && getppid() != worker; i++)
-		usleep(100);
+	shim_worker = worker;
 	return 1;
+}
+
+/*
+ * A shim forked by the zygote reports once it is the worker's child, so
+ * that the worker can take it for one (and reap it). Its middle parent
+ * exited right after the fork: by the time the app has started it is
+ * gone, and this rarely waits.
+ */
+static void
+shim_await_handover(void)
+{
+	if (shim_worker == 0)
+		return;
+	for (int i = 0; i < 20000 && getppid() != shim_worker; i++)
+		usleep(50);
 }
 
 /* Read the worker's request from SHIM_SPEC_FD. */
@@ -444,12 +460,14 @@ main(int argc, char **argv)
 	if (have_spec)
 		shim_set_title(argv[1], s.id);
 	if (!have_spec || shim_spawn(&s, &cause) == -1) {
+		shim_await_handover();
 		shim_report("failed %s", cause);
 		free(cause);
 		shim_free(&s);
 		close(sigfd);
 		return 127;
 	}
+	shim_await_handover();
 	shim_report("started %d %llu %d", (int)s.pid, s.start, (int)getpid());
 
 	while (!ended) {
