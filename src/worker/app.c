@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <czmq.h>
+
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -74,10 +76,16 @@ static const char *const app_restart_names[] = {
 struct app *
 app_find(struct worker *w, const char *id)
 {
-	for (struct app *a = w->apps; a != NULL; a = a->next)
-		if (strcmp(a->id, id) == 0)
-			return a;
-	return NULL;
+	return w->app_index != NULL ? zhashx_lookup(w->app_index, id) : NULL;
+}
+
+/* a joins w->apps: findable by id (a worker keeps a thousand dead apps). */
+static void
+app_index_add(struct worker *w, struct app *a)
+{
+	if (w->app_index == NULL)
+		w->app_index = zhashx_new();
+	zhashx_update(w->app_index, a->id, a);
 }
 
 bool
@@ -544,14 +552,15 @@ app_unwatch(struct worker *w, struct app *a)
 
 /*
  * Start the app's program (again) under a new shim: a->path, argv, envp,
- * cwd, its output into the log the shim writes. Returns 0 once the app has
- * been exec'ed, or -1 with *cause when nothing runs.
+ * cwd, its output into the log the shim writes. app_spawn_begin sends the
+ * request and returns 0 with *report, where the shim's word comes;
+ * app_spawn_end waits for it and returns 0 once the app has been exec'ed.
+ * Either returns -1 with *cause when nothing runs.
  */
 static int
-app_spawn(struct worker *w, struct app *a, char **cause)
+app_spawn_begin(struct worker *w, struct app *a, int *report, char **cause)
 {
 	struct shim_request sr = { 0 };
-	struct shim_result res;
 	char *exitpath;
 
 	/* A new run: the record of the last one's end goes first. */
@@ -568,7 +577,15 @@ app_spawn(struct worker *w, struct app *a, char **cause)
 	sr.log_keep = a->log_keep;
 	a->started_at = util_wall_ms();
 	app_changed(w, a);
-	if (shim_start(&sr, &res, cause) == -1)
+	return shim_start_begin(&sr, report, cause);
+}
+
+static int
+app_spawn_end(struct worker *w, struct app *a, int report, char **cause)
+{
+	struct shim_result res;
+
+	if (shim_start_finish(report, &res, cause) == -1)
 		return -1;
 	a->shim_pid = res.shim_pid;
 	a->shim_pidfd = res.shim_pidfd;
@@ -585,6 +602,16 @@ app_spawn(struct worker *w, struct app *a, char **cause)
 	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d (shim %d)", a->id,
 	    a->path, (int)a->pid, (int)a->shim_pid);
 	return 0;
+}
+
+static int
+app_spawn(struct worker *w, struct app *a, char **cause)
+{
+	int report;
+
+	if (app_spawn_begin(w, a, &report, cause) == -1)
+		return -1;
+	return app_spawn_end(w, a, report, cause);
 }
 
 /* Read the restart policy and check of MSG_LAUNCH into a. 0 or -1, *cause. */
@@ -625,6 +652,65 @@ app_launch_policy(struct msg *req, struct app *a, struct check_spec *spec,
 	return 0;
 }
 
+static struct app *
+app_starting_find(struct worker *w, const char *id)
+{
+	for (size_t i = 0; i < w->nstarting; i++)
+		if (strcmp(w->starting[i].app->id, id) == 0)
+			return w->starting[i].app;
+	return NULL;
+}
+
+/*
+ * The launch of a is over, started or not (cause: why not): record it and
+ * answer request req_id once the state file has it.
+ */
+static void
+app_launched(struct worker *w, struct app *a, uint32_t req_id,
+    const char *cause, int64_t t0)
+{
+	if (cause != NULL) {
+		/* It never ran: recorded as dead, with the reason. */
+		a->phase = APP_FAILED;
+		a->ended_at = util_wall_ms();
+		snprintf(a->cause, sizeof a->cause, "%s", cause);
+		app_settle(a);
+		log_info("app %s: %s", a->id, a->cause);
+	} else {
+		a->phase = APP_RUNNING;
+		if (a->check != NULL)
+			check_start(a->check, a->run_since);
+	}
+	a->next = w->apps;
+	w->apps = a;
+	app_index_add(w, a);
+	/*
+	 * Recorded before the reply: a worker restarted now still knows it.
+	 * The reply waits for the end of the loop turn, when one save records
+	 * every launch of the turn (group commit).
+	 */
+	app_changed(w, a);
+	worker_send_after_save(w, msg_new(MSG_LAUNCHED, req_id,
+	    app_to_json(a)));
+	log_trace(TRACE_SPAWN, "app %s: launch took %lld us", a->id,
+	    (long long)(util_now_us() - t0));
+}
+
+void
+app_finish_starts(struct worker *w)
+{
+	/* In order: the shims started meanwhile, side by side. */
+	for (size_t i = 0; i < w->nstarting; i++) {
+		struct app_starting *s = &w->starting[i];
+		char *cause = NULL;
+
+		app_spawn_end(w, s->app, s->report, &cause);
+		app_launched(w, s->app, s->req_id, cause, s->t0);
+		free(cause);
+	}
+	w->nstarting = 0;
+}
+
 void
 app_launch(struct worker *w, struct msg *req)
 {
@@ -638,8 +724,9 @@ app_launch(struct worker *w, struct msg *req)
 	struct app policy = { 0 };
 	struct applog *log;
 	bool has_check = false;
-	int64_t t0 = util_now_us(), t1 = 0, t2 = 0;
+	int64_t t0 = util_now_us();
 	struct app *a = NULL;
+	int report;
 
 	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
 	    msg_get_str(req, "path", false, &path, &cause) == -1 ||
@@ -658,7 +745,7 @@ app_launch(struct worker *w, struct msg *req)
 		cause = xasprintf("bad app id '%.64s'", id);
 		goto refuse;
 	}
-	if (app_find(w, id) != NULL) {
+	if (app_find(w, id) != NULL || app_starting_find(w, id) != NULL) {
 		cause = xasprintf("app %s exists already", id);
 		goto refuse;
 	}
@@ -726,36 +813,20 @@ app_launch(struct worker *w, struct msg *req)
 		    "check"));
 	}
 
-	t1 = util_now_us();
-	if (app_spawn(w, a, &cause) == -1) {
-		/* It never ran: recorded as dead, with the reason. */
-		a->phase = APP_FAILED;
-		a->ended_at = util_wall_ms();
-		snprintf(a->cause, sizeof a->cause, "%s", cause);
+	if (app_spawn_begin(w, a, &report, &cause) == -1) {
+		app_launched(w, a, req->id, cause, t0);
 		free(cause);
 		cause = NULL;
-		app_settle(a);
-		log_info("app %s: %s", a->id, a->cause);
-	} else {
-		a->phase = APP_RUNNING;
-		if (a->check != NULL)
-			check_start(a->check, a->run_since);
+		goto out;
 	}
-	a->next = w->apps;
-	w->apps = a;
-	/*
-	 * Recorded before the reply: a worker restarted now still knows it.
-	 * The reply waits for the end of the loop turn, when one save records
-	 * every launch of the turn (group commit).
-	 */
-	app_changed(w, a);
-	t2 = util_now_us();
-	worker_send_after_save(w, msg_new(MSG_LAUNCHED, req->id,
-	    app_to_json(a)));
-	log_trace(TRACE_SPAWN, "app %s: launch took %lld us (setup %lld, spawn "
-	    "%lld, reply %lld)", a->id, (long long)(util_now_us() - t0),
-	    (long long)(t1 - t0), (long long)(t2 - t1),
-	    (long long)(util_now_us() - t2));
+	/* Its shim starts it while we read the next message. */
+	if (w->nstarting == w->starting_cap) {
+		w->starting_cap = w->starting_cap == 0 ? 16 : w->starting_cap * 2;
+		w->starting = xreallocarray(w->starting, w->starting_cap,
+		    sizeof *w->starting);
+	}
+	w->starting[w->nstarting++] = (struct app_starting){ a, req->id,
+		report, t0 };
 	goto out;
 
 refuse:
@@ -1062,6 +1133,7 @@ app_collect(struct worker *w, int64_t wall)
 			continue;
 		}
 		*p = a->next;
+		zhashx_delete(w->app_index, a->id);
 		w->state_dirty = true;
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
@@ -1330,6 +1402,9 @@ app_free_all(struct worker *w, bool kill_apps)
 		app_free(a);
 	}
 	w->apps = NULL;
+	zhashx_destroy(&w->app_index);
+	free(w->starting);
+	w->starting = NULL;
 }
 
 void
@@ -1546,6 +1621,7 @@ app_adopt_all(struct worker *w)
 
 		a->next = w->apps;
 		w->apps = a;
+		app_index_add(w, a);
 		app_adopt(w, a, &v[i]);
 	}
 	app_adopting = false;

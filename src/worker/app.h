@@ -118,8 +118,24 @@ struct app {
 /* Its leader runs (it has a process to signal and to measure). */
 bool app_is_alive(const struct app *);
 
-/* Handle MSG_LAUNCH, MSG_SIGNAL, MSG_USAGE from the master. */
+/* A launch whose shim has its request: the app is not in w->apps yet. */
+struct app_starting {
+	struct app *app;
+	uint32_t req_id; /* the MSG_LAUNCH to answer */
+	int report;	 /* where the shim's word comes (shim_start_finish) */
+	int64_t t0;	 /* util_now_us when the launch came */
+};
+
+/*
+ * Handle MSG_LAUNCH, MSG_SIGNAL, MSG_USAGE from the master. A launch
+ * leaves its app starting: its answer comes with app_finish_starts, which
+ * the worker calls before it handles any other message, so that several
+ * launches in a row start side by side and no other message sees an app
+ * half started.
+ */
 void app_launch(struct worker *, struct msg *);
+/* Wait for the starting apps' shims, record each app and answer its launch. */
+void app_finish_starts(struct worker *);
 void app_signal(struct worker *, struct msg *);
 void app_usage(struct worker *, struct msg *);
 

@@ -304,17 +304,10 @@ shim_is_our_child(pid_t pid)
 }
 
 int
-shim_start(const struct shim_request *req, struct shim_result *res,
-    char **cause)
+shim_start_begin(const struct shim_request *req, int *report, char **cause)
 {
-	char report[SHIM_REPORT_MAX];
-	long long pid, shim_pid;
-	unsigned long long start;
 	int spec, rep[2];
-	ssize_t n;
 
-	memset(res, 0, sizeof *res);
-	res->shim_pidfd = -1;
 	if ((spec = shim_spec_fd(req, cause)) == -1)
 		return -1;
 	if (pipe2(rep, O_CLOEXEC) == -1) {
@@ -341,10 +334,30 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 	}
 	close(spec);
 	close(rep[1]);
-	n = shim_read_report(rep[0], report, sizeof report);
+	*report = rep[0];
+	return 0;
+
+fail:
+	close(spec);
 	close(rep[0]);
-	if (n > 0 && strncmp(report, "started ", 8) == 0 &&
-	    sscanf(report + 8, "%lld %llu %lld", &pid, &start, &shim_pid) == 3 &&
+	close(rep[1]);
+	return -1;
+}
+
+int
+shim_start_finish(int report, struct shim_result *res, char **cause)
+{
+	char line[SHIM_REPORT_MAX];
+	long long pid, shim_pid;
+	unsigned long long start;
+	ssize_t n;
+
+	memset(res, 0, sizeof *res);
+	res->shim_pidfd = -1;
+	n = shim_read_report(report, line, sizeof line);
+	close(report);
+	if (n > 0 && strncmp(line, "started ", 8) == 0 &&
+	    sscanf(line + 8, "%lld %llu %lld", &pid, &start, &shim_pid) == 3 &&
 	    pid > 1 && shim_pid > 1) {
 		res->pid = (pid_t)pid;
 		res->start = start;
@@ -361,18 +374,26 @@ shim_start(const struct shim_request *req, struct shim_result *res,
 			fcntl(res->shim_pidfd, F_SETFD, FD_CLOEXEC);
 		return 0;
 	}
-	if (n > 0 && strncmp(report, "failed ", 7) == 0) {
-		util_chomp(report);
-		*cause = xstrdup(report + 7);
+	if (n > 0 && strncmp(line, "failed ", 7) == 0) {
+		util_chomp(line);
+		*cause = xstrdup(line + 7);
 	} else
 		*cause = xstrdup("the app's shim ended without saying how its "
 		    "start went");
 	/* A shim that failed exits; the worker reaps it as no app's. */
 	return -1;
+}
 
-fail:
-	close(spec);
-	close(rep[0]);
-	close(rep[1]);
-	return -1;
+int
+shim_start(const struct shim_request *req, struct shim_result *res,
+    char **cause)
+{
+	int report;
+
+	if (shim_start_begin(req, &report, cause) == -1) {
+		memset(res, 0, sizeof *res);
+		res->shim_pidfd = -1;
+		return -1;
+	}
+	return shim_start_finish(report, res, cause);
 }

@@ -75,6 +75,15 @@ int shim_init(char **cause);
  */
 int shim_start(const struct shim_request *req, struct shim_result *res,
     char **cause);
+/*
+ * shim_start in two halves, so that several launches can start at once:
+ * the request goes to the zygote, and *report (close-on-exec) is where the
+ * shim's word will come; shim_start_finish waits for it (and closes it).
+ * Each returns 0, or -1 with *cause.
+ */
+int shim_start_begin(const struct shim_request *req, int *report,
+    char **cause);
+int shim_start_finish(int report, struct shim_result *res, char **cause);
 
 /*
  * Start the zygote unless it runs: drover-shim exec'd once, single

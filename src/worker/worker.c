@@ -340,7 +340,7 @@ worker_handle_dealer(struct worker *w)
 	for (int i = 0; i < WORKER_DEALER_BATCH; i++) {
 		worker_heartbeat_if_due(w);
 		if ((rc = msg_recv(w->dealer, false, &m, &cause)) == 0)
-			return;
+			break;
 		if (rc == -1) {
 			log_warnx("malformed message from the master: %s",
 			    cause != NULL ? cause : "unreadable");
@@ -348,8 +348,12 @@ worker_handle_dealer(struct worker *w)
 			msg_free(m);
 			continue;
 		}
+		/* Launches in a row start side by side; others see them done. */
+		if (m->type != MSG_LAUNCH)
+			app_finish_starts(w);
 		rpc_worker_dispatch(w, m);
 	}
+	app_finish_starts(w);
 }
 
 static void

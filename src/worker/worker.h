@@ -49,6 +49,10 @@ struct worker {
 	struct nodeload load;
 	uint32_t next_request_id;
 	struct app *apps;	     /* newest first */
+	struct _zhashx_t *app_index; /* id -> struct app, for app_find */
+	/* Launches whose shims are starting their apps (app_finish_starts). */
+	struct app_starting *starting;
+	size_t nstarting, starting_cap;
 	struct logstream *streams; /* logs being sent to the master */
 	int nstreams;
 	struct store *store;	   /* copied executables and libraries */
