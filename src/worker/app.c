@@ -23,6 +23,7 @@
 #include "common/signame.h"
 #include "common/util.h"
 #include "common/xmem.h"
+#include "worker/appdir.h"
 #include "worker/applog.h"
 #include "worker/cause.h"
 #include "worker/check.h"
@@ -792,8 +793,9 @@ app_launch(struct worker *w, struct msg *req)
 	a->watch = -1;
 	a->log_max = log_max;
 	a->log_keep = (int)log_keep;
-	/* DIR/apps is there from the start: mkdir -p only when it went. */
-	if (mkdir(a->dir, 0750) == -1 && errno != EEXIST &&
+	/* A directory made ahead, or one made now (DIR/apps too, at first). */
+	if (appdirs_take(w->appdirs, a->dir) == -1 &&
+	    mkdir(a->dir, 0750) == -1 && errno != EEXIST &&
 	    (errno != ENOENT || util_mkdir_p(a->dir, 0750) == -1)) {
 		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
 		goto refuse;
@@ -1100,22 +1102,22 @@ app_free(struct app *a)
 	free(a);
 }
 
-/* Remove a dead app's directory: its log files, then the directory. */
+/* Empty a forgotten app's directory (keeping its log) and recycle it. */
 static void
-app_remove_files(const struct app *a)
+app_remove_files(struct worker *w, struct app *a)
 {
 	char *path;
 
-	for (int i = 0; i <= APPLOG_MAX_KEEP; i++) {
-		path = i == 0 ? xasprintf("%s/output.log", a->dir) :
-		    xasprintf("%s/output.log.%d", a->dir, i);
+	for (int i = 1; i <= APPLOG_MAX_KEEP; i++) {
+		path = xasprintf("%s/output.log.%d", a->dir, i);
 		unlink(path);
 		free(path);
 	}
 	path = xasprintf("%s/exit", a->dir);
 	unlink(path);
 	free(path);
-	if (rmdir(a->dir) == -1 && errno != ENOENT)
+	/* Its directory and log serve a later launch. */
+	if (appdirs_recycle(w->appdirs, a->dir) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot remove %s", a->id, a->dir);
 }
 
@@ -1137,7 +1139,8 @@ app_collect(struct worker *w, int64_t wall)
 		w->state_dirty = true;
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
-		app_remove_files(a);
+		app_unwatch(w, a);
+		app_remove_files(w, a);
 		app_free(a);
 	}
 }

@@ -24,6 +24,7 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "worker/app.h"
+#include "worker/appdir.h"
 #include "worker/artifacts.h"
 #include "worker/store.h"
 #include "worker/logstream.h"
@@ -508,9 +509,14 @@ worker_loop(struct worker *w)
 		save_start = util_now_ms();
 		app_save_state(w, false);
 		worker_release_held(w);
-		/* After the answers: a zygote killed by hand comes back. */
-		if (!w->stopping)
+		/*
+		 * After the answers: a zygote killed by hand comes back, and
+		 * the next launches find their directories made.
+		 */
+		if (!w->stopping) {
 			shim_prepare_zygote();
+			appdirs_fill(w->appdirs);
+		}
 		worker_note_slow_turn(w, turn_start, save_start);
 	}
 }
@@ -659,6 +665,7 @@ worker_main(int argc, char **argv)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
 	shim_prepare_zygote();
+	w.appdirs = appdirs_open(w.dir);
 	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
 
@@ -678,6 +685,7 @@ worker_main(int argc, char **argv)
 	artifacts_abort_all(&w);
 	store_free(w.store);
 	sampler_free(w.sampler);
+	appdirs_free(w.appdirs);
 
 	if (w.state == WORKER_READY) {
 		/*

@@ -49,6 +49,7 @@ struct worker {
 	struct nodeload load;
 	uint32_t next_request_id;
 	struct app *apps;	     /* newest first */
+	struct appdirs *appdirs;     /* apps' directories made ahead */
 	struct _zhashx_t *app_index; /* id -> struct app, for app_find */
 	/* Launches whose shims are starting their apps (app_finish_starts). */
 	struct app_starting *starting;

@@ -1,0 +1,173 @@
+/* Directories for apps, made ahead of the launches: see appdir.h. */
+#include "worker/appdir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/xmem.h"
+
+#define APPDIR_MODE 0750
+#define APPDIR_LOG_MODE 0640
+
+struct appdirs {
+	char *pool;  /* DIR/spare-dirs: the ready directories, named 0, 1, ... */
+	char *apps;  /* DIR/apps */
+	char *ready[APPDIR_SPARES];
+	int n;
+	unsigned long next; /* the name of the next one made */
+};
+
+/* Remove a ready directory (its empty log, then itself). */
+static void
+appdirs_remove(const char *path)
+{
+	char *log = xasprintf("%s/output.log", path);
+
+	unlink(log);
+	free(log);
+	if (rmdir(path) == -1 && errno != ENOENT)
+		log_warn("cannot remove %s", path);
+}
+
+struct appdirs *
+appdirs_open(const char *dir)
+{
+	struct appdirs *d = xcalloc(1, sizeof *d);
+	struct dirent *e;
+	DIR *dp;
+
+	d->pool = xasprintf("%s/spare-dirs", dir);
+	d->apps = xasprintf("%s/apps", dir);
+	if (mkdir(d->pool, APPDIR_MODE) == -1 && errno != EEXIST)
+		log_warn("cannot create %s; apps' directories are made at "
+		    "launch", d->pool);
+	if ((dp = opendir(d->pool)) == NULL)
+		return d;
+	while ((e = readdir(dp)) != NULL) {
+		char *end, *path;
+		unsigned long k;
+
+		if (e->d_name[0] == '.')
+			continue;
+		k = strtoul(e->d_name, &end, 10);
+		if (*end == '\0' && k >= d->next)
+			d->next = k + 1;
+		path = xasprintf("%s/%s", d->pool, e->d_name);
+		if (*end == '\0' && d->n < APPDIR_SPARES)
+			d->ready[d->n++] = path;
+		else {
+			appdirs_remove(path);
+			free(path);
+		}
+	}
+	closedir(dp);
+	return d;
+}
+
+void
+appdirs_free(struct appdirs *d)
+{
+	if (d == NULL)
+		return;
+	for (int i = 0; i < d->n; i++)
+		free(d->ready[i]);
+	free(d->pool);
+	free(d->apps);
+	free(d);
+}
+
+int
+appdirs_take(struct appdirs *d, const char *path)
+{
+	char *src;
+
+	if (d->n == 0)
+		return -1;
+	src = d->ready[--d->n];
+	if (rename(src, path) == -1 && (errno != ENOENT ||
+	    util_mkdir_p(d->apps, APPDIR_MODE) == -1 ||
+	    rename(src, path) == -1)) {
+		/* Left where it was, for another launch. */
+		d->ready[d->n++] = src;
+		return -1;
+	}
+	free(src);
+	return 0;
+}
+
+/* The name for the next ready directory (allocated). */
+static char *
+appdirs_next_path(struct appdirs *d)
+{
+	return xasprintf("%s/%lu", d->pool, d->next++);
+}
+
+void
+appdirs_fill(struct appdirs *d)
+{
+	while (d->n < APPDIR_SPARES) {
+		char *path = appdirs_next_path(d), *log;
+		int fd;
+
+		if (mkdir(path, APPDIR_MODE) == -1) {
+			int saved = errno;
+
+			free(path);
+			/* A name in use: the next one. Anything else: later. */
+			if (saved == EEXIST)
+				continue;
+			return;
+		}
+		log = xasprintf("%s/output.log", path);
+		fd = open(log, O_WRONLY | O_CREAT | O_CLOEXEC, APPDIR_LOG_MODE);
+		free(log);
+		if (fd == -1) {
+			appdirs_remove(path);
+			free(path);
+			return;
+		}
+		close(fd);
+		d->ready[d->n++] = path;
+	}
+}
+
+int
+appdirs_recycle(struct appdirs *d, const char *path)
+{
+	char *log, *dst;
+	int fd;
+
+	if (d->n == APPDIR_SPARES) {
+		appdirs_remove(path);
+		return 0;
+	}
+	/* The same file, cut to nothing: no new inode for the next app. */
+	log = xasprintf("%s/output.log", path);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    APPDIR_LOG_MODE);
+	free(log);
+	if (fd == -1) {
+		appdirs_remove(path);
+		return -1;
+	}
+	close(fd);
+	dst = appdirs_next_path(d);
+	if (rename(path, dst) == -1) {
+		int saved = errno;
+
+		free(dst);
+		appdirs_remove(path);
+		errno = saved;
+		return -1;
+	}
+	d->ready[d->n++] = dst;
+	return 0;
+}

@@ -1,0 +1,135 @@
+/* Apps' directories made ahead: taken, recycled, and found again at start. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "common/xmem.h"
+#include "worker/appdir.h"
+
+struct fixture {
+	char dir[64];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = xcalloc(1, sizeof *f);
+
+	snprintf(f->dir, sizeof f->dir, "/tmp/test-appdir.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char *cmd = xasprintf("rm -rf %s", f->dir);
+
+	if (system(cmd) != 0)
+		return -1;
+	free(cmd);
+	free(f);
+	return 0;
+}
+
+/* Entries in path, . and .. left out; -1 when it cannot be read. */
+static int
+count_entries(const char *path)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static off_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+test_take_fill_recycle(void **state)
+{
+	struct fixture *f = *state;
+	char *pool = xasprintf("%s/spare-dirs", f->dir);
+	char *app = xasprintf("%s/apps/web-1", f->dir);
+	char *log = xasprintf("%s/output.log", app);
+	struct appdirs *d = appdirs_open(f->dir);
+
+	/* None made yet: the launch makes its own. */
+	assert_int_equal(appdirs_take(d, app), -1);
+	appdirs_fill(d);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+
+	/* DIR/apps does not exist yet: take creates it. */
+	assert_int_equal(appdirs_take(d, app), 0);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES - 1);
+	assert_int_equal(file_size(log), 0);
+	assert_int_equal(util_write_file_replace(log, "hello\n", 6, 0640), 0);
+
+	/* Forgotten: back in the pool with its log emptied. */
+	assert_int_equal(appdirs_recycle(d, app), 0);
+	assert_int_equal(access(app, F_OK), -1);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	assert_int_equal(appdirs_take(d, app), 0);
+	assert_int_equal(file_size(log), 0);
+
+	/* A full pool removes what comes back. */
+	appdirs_fill(d);
+	assert_int_equal(appdirs_recycle(d, app), 0);
+	assert_int_equal(access(app, F_OK), -1);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+
+	/* A target that exists already: refused, the directory kept. */
+	assert_int_equal(mkdir(app, 0750), 0);
+	assert_int_equal(util_write_file_replace(log, "x", 1, 0640), 0);
+	assert_int_equal(appdirs_take(d, app), -1);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	appdirs_free(d);
+
+	/* A new worker on the same dir takes up what was left ready. */
+	d = appdirs_open(f->dir);
+	unlink(log);
+	rmdir(app);
+	assert_int_equal(appdirs_take(d, app), 0);
+	assert_int_equal(file_size(log), 0);
+	appdirs_fill(d);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	appdirs_free(d);
+	free(pool);
+	free(app);
+	free(log);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_take_fill_recycle, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
