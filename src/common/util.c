@@ -314,6 +314,17 @@ util_write_file_replace(const char *path, const void *data, size_t len,
 	return util_replace_file(path, data, len, mode, false);
 }
 
+void
+util_start_writeback(int fd, unsigned long long *started,
+    unsigned long long written)
+{
+	if (written - *started < UTIL_WRITEBACK_STEP)
+		return;
+	(void)sync_file_range(fd, (off_t)*started, (off_t)(written - *started),
+	    SYNC_FILE_RANGE_WRITE);
+	*started = written;
+}
+
 char *
 util_read_file(const char *path, size_t max, size_t *lenp)
 {

@@ -69,6 +69,18 @@ int util_write_file_swap(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
+ * A large file is being written to fd, written bytes so far: once
+ * UTIL_WRITEBACK_STEP more than *started have been written, start their
+ * writeback (sync_file_range, without waiting) and move *started. The
+ * fsync at the end then has little left to do, so a single-threaded loop
+ * does not stall on a large file's worth of dirty pages (with 24 GiB of
+ * memory the kernel's own writeback waits for 2.4 GiB of them).
+ */
+#define UTIL_WRITEBACK_STEP (8ULL << 20)
+void util_start_writeback(int fd, unsigned long long *started,
+    unsigned long long written);
+
+/*
  * Read a small file (at most max bytes) into a NUL-terminated buffer the
  * caller frees. Returns NULL with errno set (EFBIG when over max).
  */

@@ -19,9 +19,6 @@
 #include "common/xmem.h"
 
 #define FILESTORE_HASH_BYTES 32
-/* Ask the kernel to start writing back every this many bytes (see below). */
-#define FILESTORE_WRITEBACK (8ULL << 20)
-
 #define FILESTORE_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct filestore {
@@ -207,16 +204,7 @@ filestore_write(struct filestore_writer *w, const void *data, size_t len,
 	}
 	crypto_generichash_update(&w->hs, data, len);
 	w->written += len;
-	/*
-	 * Start the writeback of what was written so far without waiting for
-	 * it: the fsync at commit then has little left to do, so the loop
-	 * does not stall on a large file's worth of dirty pages at the end.
-	 */
-	if (w->written - w->synced >= FILESTORE_WRITEBACK) {
-		(void)sync_file_range(w->fd, (off_t)w->synced,
-		    (off_t)(w->written - w->synced), SYNC_FILE_RANGE_WRITE);
-		w->synced = w->written;
-	}
+	util_start_writeback(w->fd, &w->synced, w->written);
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct store_upload {
 	int fd;
 	unsigned long long size;
 	unsigned long long written;
+	unsigned long long synced; /* bytes whose writeback was started */
 	bool failed; /* a write failed: only an abort is left */
 };
 
@@ -404,6 +405,8 @@ store_upload_write(struct store_upload *u, const void *data, size_t len,
 	}
 	crypto_generichash_update(&u->hs, data, len);
 	u->written += len;
+	/* The fsync at the end must not stall the worker's heartbeats. */
+	util_start_writeback(u->fd, &u->synced, u->written);
 	return 0;
 }
 
