@@ -203,29 +203,36 @@ util_fsync_dir_of(const char *path)
 	return rc;
 }
 
+int
+util_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* Write to a temporary name and rename it over path; fsync both if asked. */
 static int
 util_replace_file(const char *path, const void *data, size_t len,
     unsigned mode, bool sync)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = data;
 	int fd, saved;
-	ssize_t n;
 
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) == -1)
 		goto fail;
-	if (fchmod(fd, mode) == -1)
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1)
 		goto fail_fd;
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail_fd;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
 	if (sync && fsync(fd) == -1)
 		goto fail_fd;
 	if (close(fd) == -1)
@@ -262,31 +269,16 @@ util_write_file_swap(const char *path, const void *data, size_t len,
     unsigned mode)
 {
 	char *prev = xasprintf("%s.prev", path);
-	const char *p = data;
-	size_t left = len;
-	off_t off = 0;
 	int fd, saved;
-	ssize_t n;
 
 	if ((fd = open(prev, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
 		goto fail;
-	if (fchmod(fd, mode) == -1)
-		goto fail_fd;
 	/*
 	 * Over the old bytes, then cut to size: never truncated to 0 first,
 	 * which on ext4 (auto_da_alloc) has close start writing it out.
 	 */
-	while (left > 0) {
-		if ((n = pwrite(fd, p, left, off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail_fd;
-		}
-		p += n;
-		off += n;
-		left -= (size_t)n;
-	}
-	if (ftruncate(fd, (off_t)len) == -1)
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
+	    ftruncate(fd, (off_t)len) == -1)
 		goto fail_fd;
 	if (close(fd) == -1)
 		goto fail;

@@ -38,6 +38,9 @@ char *util_default_state_dir(void);
 /* mkdir -p with the given mode for created directories. Returns 0 or -1. */
 int util_mkdir_p(const char *path, unsigned mode);
 
+/* write() all of data to fd, again after EINTR. 0, or -1 with errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
 /*
  * Write a whole file atomically: temporary name, fsync, rename, fsync of
  * the directory, so a crash leaves the old content or the new, never half.

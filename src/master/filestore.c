@@ -183,24 +183,14 @@ int
 filestore_write(struct filestore_writer *w, const void *data, size_t len,
     char **cause)
 {
-	const char *p = data;
-	size_t left = len;
-	ssize_t n;
-
 	if (len > w->size - w->written) {
 		*cause = xasprintf("more than the announced %llu bytes", w->size);
 		return -1;
 	}
-	while (left > 0) {
-		if ((n = write(w->fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			*cause = xasprintf("writing %s/tmp/%s: %s", w->fs->dir,
-			    w->tmpname, strerror(errno));
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	if (util_write_all(w->fd, data, len) == -1) {
+		*cause = xasprintf("writing %s/tmp/%s: %s", w->fs->dir,
+		    w->tmpname, strerror(errno));
+		return -1;
 	}
 	crypto_generichash_update(&w->hs, data, len);
 	w->written += len;

@@ -113,24 +113,6 @@ store_io_cause(int err, const char *doing, const char *what)
 			 strerror(err), ename);
 }
 
-static int
-store_write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Open (creating it if needed) the directory name under at, never a link. */
 static int
 store_open_dir_at(int at, const char *name, bool create)
@@ -398,7 +380,7 @@ store_upload_write(struct store_upload *u, const void *data, size_t len,
 		u->failed = true;
 		return -1;
 	}
-	if (store_write_all(u->fd, data, len) == -1) {
+	if (util_write_all(u->fd, data, len) == -1) {
 		*cause = store_io_cause(errno, "writing", u->hash);
 		u->failed = true;
 		return -1;
@@ -753,7 +735,7 @@ store_copy(int srcfd, int at, const char *name, int mode)
 		}
 		if (n == 0)
 			break;
-		if (store_write_all(fd, buf, (size_t)n) == -1)
+		if (util_write_all(fd, buf, (size_t)n) == -1)
 			goto fail;
 		off += n;
 	}
@@ -833,8 +815,8 @@ store_install_manifest(const char *name, const struct store_file *fs, size_t n,
 	text = jsonx_dumps(m);
 	fd = openat(at, "manifest.json",
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd == -1 || store_write_all(fd, text, strlen(text)) == -1 ||
-	    store_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
+	if (fd == -1 || util_write_all(fd, text, strlen(text)) == -1 ||
+	    util_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
 		*cause = store_io_cause(errno, "writing the manifest of", name);
 		goto out;
 	}
