@@ -307,7 +307,7 @@ app_ended(struct worker *w, struct app *a)
 		 * starts clean (a port still bound, say). While any of it is
 		 * left, the group's id cannot be reused.
 		 */
-		if (!app_adopting)
+		if (!app_adopting && a->pid > 1)
 			kill(-a->pid, SIGKILL);
 		app_schedule_restart(a);
 	} else {
@@ -363,7 +363,7 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 			a->phase = APP_STOPPING;
 			if (a->check != NULL)
 				check_stop(a->check);
-			spawn_signal_group(a->pid, a->pidfd, SIGINT);
+			app_signal_group(a, SIGINT);
 			a->stop_signal = "SIGINT";
 			return;
 		}
@@ -381,7 +381,7 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 				    a->id, check_last_error(a->check));
 				a->unhealthy_kill = true;
 				check_stop(a->check);
-				spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+				app_signal_group(a, SIGKILL);
 			}
 			app_push_state(w, a);
 			return;
@@ -389,14 +389,15 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 		break;
 	case APP_STOPPING:
 		if (ev == APP_EV_DEADLINE) {
-			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			app_signal_group(a, SIGKILL);
 			a->stop_signal = "SIGKILL";
 			a->kill_at = 0;
 			return;
 		}
 		if (ev == APP_EV_REAPED) {
 			/* A stop ends the whole group, not only its leader. */
-			kill(-a->pid, SIGKILL);
+			if (a->pid > 1)
+				kill(-a->pid, SIGKILL);
 			a->phase = APP_EXITED;
 			a->kill_at = 0;
 			app_settle(a);
@@ -525,9 +526,20 @@ app_open_pidfd(pid_t pid, unsigned long long start)
 	if (fd != -1 && !workerstate_same_process(pid, start,
 	    workerstate_read_start)) {
 		close(fd);
+		errno = ESRCH;
 		return -1;
 	}
 	return fd;
+}
+
+int
+app_signal_group(const struct app *a, int sig)
+{
+	if (a->pidfd == -1 && a->leader_gone) {
+		errno = ESRCH;
+		return -1;
+	}
+	return spawn_signal_group(a->pid, a->pidfd, sig);
 }
 
 /* Watch the app's dir for new output while a shim writes its log. */
@@ -594,7 +606,9 @@ app_spawn_end(struct worker *w, struct app *a, int report, char **cause)
 	a->shim_is_child = res.shim_is_child;
 	a->pid = res.pid;
 	a->start = res.start;
+	/* A short program may have ended already (its shim reaped it). */
 	a->pidfd = app_open_pidfd(res.pid, res.start);
+	a->leader_gone = a->pidfd == -1 && errno != ENOSYS;
 	a->run_since = util_now_ms();
 	a->has_status = false;
 	memset(&a->ru, 0, sizeof a->ru);
@@ -949,12 +963,12 @@ app_signal(struct worker *w, struct msg *req)
 		a->kill_at = util_now_ms() + timeout;
 		app_transition(w, a, APP_EV_STOP);
 		if (sig != SIGINT) {
-			spawn_signal_group(a->pid, a->pidfd, sig);
+			app_signal_group(a, sig);
 			a->stop_signal = signame_from_number(sig);
 		}
 		return;
 	}
-	if (spawn_signal_group(a->pid, a->pidfd, sig) == -1) {
+	if (app_signal_group(a, sig) == -1) {
 		app_send_error(w, req, "cannot signal %s: %s", a->id,
 		    strerror(errno));
 		return;
@@ -1026,7 +1040,7 @@ app_shim_ended(struct worker *w, struct app *a, int shim_status)
 
 		/* Only through the pidfd: the pid may be someone else's now. */
 		if (a->pidfd != -1)
-			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			app_signal_group(a, SIGKILL);
 		if (shim_status != -1)
 			cause_format(shim_status, false, how, sizeof how);
 		snprintf(a->cause, sizeof a->cause, "lost: its shim %s without "
@@ -1391,7 +1405,7 @@ app_free_all(struct worker *w, bool kill_apps)
 			/* Stopped on purpose: no later worker restarts it. */
 			a->user_stopped = true;
 			if (app_is_alive(a))
-				spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+				app_signal_group(a, SIGKILL);
 			else
 				app_transition(w, a, APP_EV_STOP);
 		}
@@ -1574,6 +1588,7 @@ app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 	    s->shim_start, workerstate_read_start))
 		a->shim_pidfd = app_open_pidfd(s->shim_pid, s->shim_start);
 	a->pidfd = a->pid > 1 ? app_open_pidfd(a->pid, a->start) : -1;
+	a->leader_gone = a->pidfd == -1 && (a->pid <= 1 || errno != ENOSYS);
 	if (a->shim_pidfd == -1) {
 		/* It ended while no worker watched: the exit file says how. */
 		log_info("app %s: ended while the worker was away", a->id);

@@ -65,6 +65,8 @@ struct app {
 	char *dir; /* DIR/apps/ID: cwd by default, and the log */
 	pid_t pid;
 	int pidfd;
+	/* It ended before a pidfd could hold it: its pid may be anyone's now. */
+	bool leader_gone;
 	enum app_phase phase;
 	int64_t started_at; /* wall clock ms */
 	int64_t ended_at;
@@ -117,6 +119,12 @@ struct app {
 
 /* Its leader runs (it has a process to signal and to measure). */
 bool app_is_alive(const struct app *);
+/*
+ * Signal a's process group (spawn_signal_group), but nothing once its
+ * leader is known to be gone (-1, ESRCH): its pid, and so the group id,
+ * may belong to another process by now.
+ */
+int app_signal_group(const struct app *, int sig);
 
 /* A launch whose shim has its request: the app is not in w->apps yet. */
 struct app_starting {

@@ -252,7 +252,7 @@ artifacts_delete(struct worker *w, struct msg *req)
 		    a->phase != APP_WAITING))
 			continue;
 		if (force) {
-			spawn_signal_group(a->pid, a->pidfd, SIGKILL);
+			app_signal_group(a, SIGKILL);
 			continue;
 		}
 		char *more = xasprintf("%s%s%s", busy != NULL ? busy : "",
