@@ -146,6 +146,8 @@ class Rig:
                 "node": node, "path": "/bin/sleep", "args": ["600"], "name": "sentinel"})
             assert status == 201, (status, app)
             self.c.track_app(app)
+            # Its start time, so that a reused pid is never taken for it.
+            app["start"] = h.proc_starttime(app["pid"])
             self.sentinels[node] = app
 
     def kill_orphans(self):
@@ -154,11 +156,12 @@ class Rig:
         apps = {a["id"]: a for a in self.all_apps()}
         gone = []
         for node, app in list(self.sentinels.items()):
-            if apps.get(app["id"], {}).get("state") == "dead" and h.pid_alive(app["pid"]):
-                if h.proc_starttime(app["pid"]) is not None:
-                    h.kill_app_group(app["pid"])
-                gone.append(app["pid"])
-        h.wait_until(lambda: not any(h.pid_alive(p) for p in gone), desc="orphans gone")
+            if (apps.get(app["id"], {}).get("state") == "dead" and h.pid_alive(app["pid"])
+                    and h.proc_starttime(app["pid"]) == app["start"]):
+                h.kill_app_group(app["pid"])
+                gone.append((app["pid"], app["start"]))
+        h.wait_until(lambda: not any(h.pid_alive(p) and h.proc_starttime(p) == t for p, t in gone),
+                     desc="orphans gone")
 
     def daemons(self, names=WORKERS):
         procs = {"master": self.c.master}
