@@ -306,6 +306,9 @@ class Proc:
 
     def describe(self, lines=40):
         state = "running" if self.alive() else "exited %s" % self.popen.returncode
+        if self.alive():
+            # Where it is: a hung daemon shows what it waits in.
+            state += ", %s" % proc_wait_state(self.pid)
         return ("== %s (pid %d, %s)\n-- stdout:\n%s-- stderr:\n%s"
                 % (self.name, self.pid, state, tail(self.stdout_path, lines),
                    tail(self.stderr_path, lines)))
@@ -734,7 +737,9 @@ class Cluster:
     def describe(self, lines=40):
         out = ["#### cluster %s (%s) api=%s join=%s" % (self.name, self.mode, self.api_url, self.join_addr)]
         seen = set()
-        for p in self.all_procs():
+        # Newest first: a restarted worker's process, not its dead one,
+        # describes the log files they share.
+        for p in reversed(self.all_procs()):
             if p.stdout_path in seen:
                 continue
             seen.add(p.stdout_path)
@@ -828,6 +833,19 @@ def proc_argv(pid):
             return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
     except OSError:
         return []
+
+
+def proc_wait_state(pid):
+    """pid's state letter, kernel wait channel and syscall, for a report."""
+    def read(name):
+        try:
+            with open("/proc/%d/%s" % (pid, name)) as f:
+                return f.read().strip()
+        except OSError:
+            return "?"
+    stat = read("stat")
+    letter = stat.rsplit(")", 1)[1].split()[0] if ")" in stat else "?"
+    return "state %s, wchan %s, syscall %s" % (letter, read("wchan"), read("syscall").split(" ")[0])
 
 
 def proc_comm(pid):
