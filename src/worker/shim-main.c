@@ -73,6 +73,9 @@ shim_strv(json_t *a)
 	return v;
 }
 
+/* The worker that a shim forked by the zygote is handed to; 0 otherwise. */
+static pid_t shim_worker;
+
 /*
  * Receive a launch's two descriptors (SCM_RIGHTS) on the zygote's socket:
  * fds[0] holds the request, fds[1] is the report pipe. Returns 1, 0 when
@@ -153,9 +156,6 @@ shim_take_fds(int fds[2])
  * of its own. Returns 0 in the zygote when the worker closed the socket,
  * and in each shim, with its descriptors in place, 1.
  */
-/* The worker that a shim forked by the zygote is handed to; 0 otherwise. */
-static pid_t shim_worker;
-
 static int
 shim_zygote(void)
 {

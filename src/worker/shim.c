@@ -383,17 +383,3 @@ shim_start_finish(int report, struct shim_result *res, char **cause)
 	/* A shim that failed exits; the worker reaps it as no app's. */
 	return -1;
 }
-
-int
-shim_start(const struct shim_request *req, struct shim_result *res,
-    char **cause)
-{
-	int report;
-
-	if (shim_start_begin(req, &report, cause) == -1) {
-		memset(res, 0, sizeof *res);
-		res->shim_pidfd = -1;
-		return -1;
-	}
-	return shim_start_finish(report, res, cause);
-}

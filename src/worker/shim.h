@@ -2,11 +2,11 @@
  * The shim: a small supervisor per app run, so that apps outlive their
  * worker (as containerd's shims and Nomad's executors do). The worker execs
  * the drover-shim executable that sits beside its own once, as the zygote,
- * which forks a shim per launch (shim-main.c, shim_start); the shim is the
- * app's parent and holds its output pipe, writes the output to the app's
- * log (rotating), reaps the app, records how it ended in DIR/apps/ID/exit
- * (replaced whole; not fsynced, for the reason workerstate_write gives) and
- * exits. The worker learns of the end from the shim's exit: SIGCHLD while
+ * which forks a shim per launch (shim-main.c, shim_start_begin); the shim
+ * is the app's parent and holds its output pipe, writes the output to the
+ * app's log (rotating), reaps the app, records how it ended in
+ * DIR/apps/ID/exit (replaced whole; not fsynced, for the reason
+ * workerstate_write gives) and exits. The worker learns of the end from the shim's exit: SIGCHLD while
  * the shim is its child, a pidfd after a worker restart.
  */
 #ifndef DROVER_SHIM_H
@@ -20,8 +20,8 @@
 
 /*
  * How the worker and the shim talk: the shim finds the request (JSON, see
- * shim_start) on SHIM_SPEC_FD and says how the start went, in one line of
- * at most SHIM_REPORT_MAX bytes, on SHIM_REPORT_FD: "started PID START
+ * shim_start_begin) on SHIM_SPEC_FD and says how the start went, in one
+ * line of at most SHIM_REPORT_MAX bytes, on SHIM_REPORT_FD: "started PID START
  * SHIM_PID" (the app's pid and /proc start time, then the shim's own) or
  * "failed CAUSE". A worker may exec a drover-shim of another version (after
  * an upgrade in place), so this only ever grows compatibly: an older worker
@@ -63,23 +63,18 @@ struct shim_result {
  * Find SHIM_PROGRAM beside the running executable, once, at worker start
  * (before an upgrade can replace the files). Returns 0, or -1 with *cause
  * (caller frees) when it is missing or not executable: launches then fail,
- * naming the file. shim_start calls it if nobody has.
+ * naming the file. shim_start_begin calls it if nobody has.
  */
 int shim_init(char **cause);
 
 /*
- * Have a shim start the app, and wait for its word: 0 once the app has been
- * exec'ed, or -1 with *cause (caller frees; "exec failed: ...") when
- * nothing runs. The shim is forked by the zygote, started first if there
- * is none, and handed to the worker (a child subreaper): res->shim_is_child.
- */
-int shim_start(const struct shim_request *req, struct shim_result *res,
-    char **cause);
-/*
- * shim_start in two halves, so that several launches can start at once:
- * the request goes to the zygote, and *report (close-on-exec) is where the
- * shim's word will come; shim_start_finish waits for it (and closes it).
- * Each returns 0, or -1 with *cause.
+ * Have a shim start the app, in two halves so that several launches can
+ * start at once. shim_start_begin sends the request to the zygote (started
+ * first if there is none) and returns 0 with *report (close-on-exec), where
+ * the shim's word will come. shim_start_finish waits for that word (and
+ * closes report): 0 once the app has been exec'ed, its shim handed to the
+ * worker (a child subreaper; res->shim_is_child). Each returns -1 with
+ * *cause (caller frees; "exec failed: ...") when nothing runs.
  */
 int shim_start_begin(const struct shim_request *req, int *report,
     char **cause);
