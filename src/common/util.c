@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -201,6 +202,69 @@ util_fsync_dir_of(const char *path)
 	}
 	free(copy);
 	return rc;
+}
+
+int
+util_send_fds(int sock, const int *fds, int n)
+{
+	char byte = 0, control[CMSG_SPACE(UTIL_FDS_MAX * sizeof(int))] = { 0 };
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
+	while ((r = sendmsg(sock, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+		;
+	return r == 1 ? 0 : -1;
+}
+
+int
+util_recv_fds(int sock, int *fds, int n)
+{
+	char byte, control[CMSG_SPACE(UTIL_FDS_MAX * sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr mh = { 0 };
+	struct cmsghdr *cm;
+	ssize_t r;
+
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof control;
+	while ((r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r <= 0)
+		return (int)r;
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
+	    cm->cmsg_type != SCM_RIGHTS)
+		goto bad;
+	if (cm->cmsg_len != CMSG_LEN((size_t)n * sizeof(int))) {
+		/* Close what came, whatever it was. */
+		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof(int)) <=
+		    cm->cmsg_len; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
+			close(fd);
+		}
+		goto bad;
+	}
+	memcpy(fds, CMSG_DATA(cm), (size_t)n * sizeof(int));
+	return 1;
+bad:
+	errno = EBADMSG;
+	return -1;
 }
 
 int

@@ -38,6 +38,18 @@ char *util_default_state_dir(void);
 /* mkdir -p with the given mode for created directories. Returns 0 or -1. */
 int util_mkdir_p(const char *path, unsigned mode);
 
+/*
+ * Pass descriptors over a Unix socket (SCM_RIGHTS), with one byte of data.
+ * util_send_fds sends the n of fds: 0, or -1 with errno (never SIGPIPE).
+ * util_recv_fds receives exactly n into fds (close-on-exec): 1; 0 when the
+ * peer closed the socket; -1 with errno, EBADMSG for a message without
+ * exactly n descriptors (whatever came is closed). n is at most
+ * UTIL_FDS_MAX.
+ */
+#define UTIL_FDS_MAX 4
+int util_send_fds(int sock, const int *fds, int n);
+int util_recv_fds(int sock, int *fds, int n);
+
 /* write() all of data to fd, again after EINTR. 0, or -1 with errno. */
 int util_write_all(int fd, const void *data, size_t len);
 

@@ -307,8 +307,8 @@ app_ended(struct worker *w, struct app *a)
 		 * starts clean (a port still bound, say). While any of it is
 		 * left, the group's id cannot be reused.
 		 */
-		if (!app_adopting && a->pid > 1)
-			kill(-a->pid, SIGKILL);
+		if (!app_adopting)
+			spawn_signal_group(a->pid, -1, SIGKILL);
 		app_schedule_restart(a);
 	} else {
 		a->phase = APP_EXITED;
@@ -396,8 +396,7 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 		}
 		if (ev == APP_EV_REAPED) {
 			/* A stop ends the whole group, not only its leader. */
-			if (a->pid > 1)
-				kill(-a->pid, SIGKILL);
+			spawn_signal_group(a->pid, -1, SIGKILL);
 			a->phase = APP_EXITED;
 			a->kill_at = 0;
 			app_settle(a);

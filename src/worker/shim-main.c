@@ -23,7 +23,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,56 +75,6 @@ shim_strv(json_t *a)
 /* The worker that a shim forked by the zygote is handed to; 0 otherwise. */
 static pid_t shim_worker;
 
-/*
- * Receive a launch's two descriptors (SCM_RIGHTS) on the zygote's socket:
- * fds[0] holds the request, fds[1] is the report pipe. Returns 1, 0 when
- * the worker closed the socket, -1 (logged) for a message without them.
- */
-static int
-shim_receive_fds(int fds[2])
-{
-	char byte, control[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = sizeof control;
-	while ((n = recvmsg(SHIM_SPEC_FD, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
-	    errno == EINTR)
-		;
-	if (n == 0)
-		return 0;
-	if (n == -1) {
-		log_warn("recvmsg");
-		/* A socket that fails once fails again: stop. */
-		return 0;
-	}
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS) {
-		log_warnx("a message from the worker without descriptors");
-		return -1;
-	}
-	if (cm->cmsg_len != CMSG_LEN(2 * sizeof(int))) {
-		int fd;
-
-		/* Close what came, whatever it was. */
-		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof fd) <= cm->cmsg_len;
-		    i++) {
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
-			close(fd);
-		}
-		log_warnx("a message from the worker without two descriptors");
-		return -1;
-	}
-	memcpy(fds, CMSG_DATA(cm), 2 * sizeof(int));
-	return 1;
-}
-
 /* Put fds (the request, the report pipe) on SHIM_SPEC_FD, SHIM_REPORT_FD. */
 static void
 shim_take_fds(int fds[2])
@@ -165,10 +114,19 @@ shim_zygote(void)
 	/* The middle processes are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
-		if ((rc = shim_receive_fds(fds)) == 0)
+		/* The request and the report pipe of one launch (shim.c). */
+		if ((rc = util_recv_fds(SHIM_SPEC_FD, fds, 2)) == 0)
 			return 0;
-		if (rc == -1)
+		if (rc == -1) {
+			/* A socket that fails once fails again: stop. */
+			if (errno != EBADMSG) {
+				log_warn("recvmsg");
+				return 0;
+			}
+			log_warnx("a message from the worker without two "
+			    "descriptors");
 			continue;
+		}
 		if ((pid = fork()) == 0) {
 			if ((pid = fork()) != 0)
 				_exit(pid == -1 ? 1 : 0);

@@ -25,7 +25,6 @@
 #include "common/xmem.h"
 #include "worker/procfs.h"
 #include "worker/spawn.h"
-#include "worker/workerstate.h"
 
 extern char **environ;
 
@@ -268,41 +267,6 @@ shim_prepare_zygote(void)
 	}
 }
 
-/* Hand a launch's request and report pipe to the zygote. 0, or -1 (errno). */
-static int
-shim_zygote_send(int spec, int report)
-{
-	char byte = 0, control[CMSG_SPACE(2 * sizeof(int))] = { 0 };
-	struct iovec iov = { &byte, 1 };
-	struct msghdr mh = { 0 };
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = sizeof control;
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	memcpy(CMSG_DATA(cm), &spec, sizeof spec);
-	memcpy(CMSG_DATA(cm) + sizeof spec, &report, sizeof report);
-	while ((n = sendmsg(shim_zygote.sock, &mh, MSG_NOSIGNAL)) == -1 &&
-	    errno == EINTR)
-		;
-	return n == 1 ? 0 : -1;
-}
-
-/* Whether pid's parent is this process (/proc/PID/stat). */
-static bool
-shim_is_our_child(pid_t pid)
-{
-	struct procfs_stat st;
-
-	return procfs_read_stat(pid, &st) == 0 && st.ppid == getpid();
-}
-
 int
 shim_start_begin(const struct shim_request *req, int *report, char **cause)
 {
@@ -323,7 +287,9 @@ shim_start_begin(const struct shim_request *req, int *report, char **cause)
 		if (shim_zygote.pid == 0 && shim_zygote_start(cause) == -1)
 			goto fail;
 		shim_zygote.failed = false;
-		if (shim_zygote_send(spec, rep[1]) == 0)
+		/* The request, then the report pipe (shim-main.c). */
+		if (util_send_fds(shim_zygote.sock, (int[]){ spec, rep[1] },
+		    2) == 0)
 			break;
 		shim_discard_zygote();
 		if (tries == 1) {
@@ -348,6 +314,7 @@ int
 shim_start_finish(int report, struct shim_result *res, char **cause)
 {
 	char line[SHIM_REPORT_MAX];
+	struct procfs_stat st;
 	long long pid, shim_pid;
 	unsigned long long start;
 	ssize_t n;
@@ -366,9 +333,10 @@ shim_start_finish(int report, struct shim_result *res, char **cause)
 		 * Handed to us by the zygote (see shim-main.c) and not reaped
 		 * before we reap it: its pid and start time are its own.
 		 */
-		res->shim_is_child = shim_is_our_child(res->shim_pid);
-		if (workerstate_read_start(res->shim_pid, &res->shim_start) == -1)
-			res->shim_start = 0;
+		if (procfs_read_stat(res->shim_pid, &st) == 0) {
+			res->shim_is_child = st.ppid == getpid();
+			res->shim_start = st.starttime;
+		}
 		res->shim_pidfd = (int)syscall(SYS_pidfd_open, res->shim_pid, 0);
 		if (res->shim_pidfd != -1)
 			fcntl(res->shim_pidfd, F_SETFD, FD_CLOEXEC);

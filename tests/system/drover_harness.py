@@ -172,6 +172,18 @@ def ipv4_of(address):
     return m.group(1) if m else None
 
 
+def events(c, query=""):
+    """GET /v1/events[query] of cluster c: the list of events, oldest first."""
+    status, body = c.api("GET", "/v1/events" + query)
+    assert status == 200 and isinstance(body, list), ("GET /v1/events%s" % query, status, body)
+    return body
+
+
+def detail_events(evs, name):
+    """The events whose detail names event `name` ("rescheduled", ...)."""
+    return [e for e in evs if (e.get("detail") or {}).get("event") == name]
+
+
 def by_name(nodes):
     return {n.get("name"): n for n in nodes}
 

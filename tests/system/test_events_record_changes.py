@@ -14,12 +14,6 @@ import drover_harness as h
 pytestmark = pytest.mark.netns
 
 
-def _events(c, query=""):
-    status, body = c.api("GET", "/v1/events" + query)
-    assert status == 200 and isinstance(body, list), ("GET /v1/events%s" % query, status, body)
-    return body
-
-
 def _find(events, kind, event, node=None, app=None):
     """The events of this kind whose detail.event is event (and node, app)."""
     return [e for e in events
@@ -78,7 +72,7 @@ def test_events_record_changes(netns_cluster, tmp_path):
     c.wait_ready("w2", timeout=60)
 
     def recorded():
-        ev = _events(c)
+        ev = h.events(c)
         down = _find(ev, "node", "unavailable", node="w2")
         up = [e for e in _find(ev, "node", "ready", node="w2")
               if down and e["id"] > down[-1]["id"]]
@@ -115,22 +109,22 @@ def test_events_record_changes(netns_cluster, tmp_path):
     # Filtered by app: only that app's events, all of them.  (Nodes may
     # flap on a loaded machine and add events meanwhile: each filtered list
     # is compared with a full list read after it, up to its own last id.)
-    by_app = _events(c, "?app=" + keeper["id"])
+    by_app = h.events(c, "?app=" + keeper["id"])
     assert by_app and all(e.get("app") == keeper["id"] for e in by_app), by_app
-    _assert_filtered(by_app, _events(c), lambda e: e.get("app") == keeper["id"])
+    _assert_filtered(by_app, h.events(c), lambda e: e.get("app") == keeper["id"])
     # Filtered by node.
-    by_node = _events(c, "?node=w2")
+    by_node = h.events(c, "?node=w2")
     assert by_node and all(e.get("node") == "w2" for e in by_node), by_node
-    _assert_filtered(by_node, _events(c), lambda e: e.get("node") == "w2")
+    _assert_filtered(by_node, h.events(c), lambda e: e.get("node") == "w2")
     assert {(e["kind"], e["detail"].get("event")) for e in by_node} >= {
         ("node", "registered"), ("node", "unavailable"), ("node", "ready"),
         ("api", "launched"), ("app", "ended")}, by_node
     # after= and since=.
-    full = _events(c)
-    assert [e["id"] for e in _events(c, "?after=%d" % ids[0])][:len(ids) - 1] == ids[1:]
+    full = h.events(c)
+    assert [e["id"] for e in h.events(c, "?after=%d" % ids[0])][:len(ids) - 1] == ids[1:]
     newest = full[-1]["id"]
-    assert all(e["id"] > newest for e in _events(c, "?after=%d" % newest))
-    assert _events(c, "?since=%d" % (int(time.time() * 1000) + 3600 * 1000)) == []
+    assert all(e["id"] > newest for e in h.events(c, "?after=%d" % newest))
+    assert h.events(c, "?since=%d" % (int(time.time() * 1000) + 3600 * 1000)) == []
 
     # The same through the CLI.
     rows = _text_rows(c.cli("events", "--app", keeper["id"]).stdout)
@@ -139,7 +133,7 @@ def test_events_record_changes(netns_cluster, tmp_path):
     assert [r["detail"].get("event") for r in rows if r["kind"] == "api"] == ["launched", "signalled"], rows
     as_json = json.loads(c.cli("events", "--node", "w2", "--json").stdout)
     assert all(e.get("node") == "w2" for e in as_json), as_json
-    _assert_filtered(as_json, _events(c), lambda e: e.get("node") == "w2")
+    _assert_filtered(as_json, h.events(c), lambda e: e.get("node") == "w2")
     assert [e["id"] for e in as_json][:len(by_node)] == [e["id"] for e in by_node], as_json
     recent = json.loads(c.cli("events", "--since", "10m", "--json").stdout)
     assert set(ids) <= {e["id"] for e in recent}, recent

@@ -44,16 +44,6 @@ def _launch_artifact(c, node, artifact, args, **fields):
     return c.track_app(reply.get("app", reply))
 
 
-def _events(c, app_id):
-    status, body = c.api("GET", "/v1/events?app=" + app_id)
-    assert status == 200 and isinstance(body, list), (status, body)
-    return body
-
-
-def _detail_events(events, name):
-    return [e for e in events if (e.get("detail") or {}).get("event") == name]
-
-
 def _kill_pid(pid):
     h.kill_app_group(pid)
 
@@ -111,18 +101,18 @@ def test_apps_move_to_a_node_the_artifact_is_copied_to(netns_cluster, tmp_path):
 
         # Each app's trail: moved to w2 with a copy, the copy, then running.
         for app in apps:
-            ev = _events(c, app["id"])
-            resched = _detail_events(ev, "rescheduled")
+            ev = h.events(c, "?app=" + app["id"])
+            resched = h.detail_events(ev, "rescheduled")
             assert len(resched) == 1, ev
             d = resched[0]["detail"]
             assert (d["from"], d["to"], d.get("copy")) == ("w1", "w2", "greet"), d
-            copied = _detail_events(ev, "artifact-copied")
+            copied = h.detail_events(ev, "artifact-copied")
             assert len(copied) == 1, ev
             assert copied[0]["node"] == "w2", copied
             assert copied[0]["detail"]["name"] == "greet", copied
             assert copied[0]["detail"]["files_sent"] == 2, copied
             assert copied[0]["id"] > resched[0]["id"], ev
-            assert not _detail_events(ev, "reschedule-failed"), ev
+            assert not h.detail_events(ev, "reschedule-failed"), ev
     finally:
         # A SIGKILLed worker leaves its apps running: ours to kill.
         for app in apps:
@@ -153,9 +143,9 @@ def test_a_node_holding_the_artifact_is_preferred_to_a_copy(netns_cluster, tmp_p
                            timeout=60, desc="app %s running off w1" % app["id"])
             assert a["node"] == "w2", a
             assert "copied" not in a["placement"], a
-            ev = _events(c, app["id"])
-            assert [e["detail"].get("copy") for e in _detail_events(ev, "rescheduled")] == [None], ev
-            assert not _detail_events(ev, "artifact-copied"), ev
+            ev = h.events(c, "?app=" + app["id"])
+            assert [e["detail"].get("copy") for e in h.detail_events(ev, "rescheduled")] == [None], ev
+            assert not h.detail_events(ev, "artifact-copied"), ev
         assert "greet" not in [x["name"] for x in ap.list_artifacts(c, "w3")]
     finally:
         for app in apps:
@@ -180,10 +170,10 @@ def test_without_the_masters_copy_only_holders_are_considered(netns_cluster, tmp
             assert cause.startswith("lost: node unavailable; no node to move it to ("), dead
             assert "w2: no artifact greet, and the master keeps no copy of its files" in cause, dead
             assert dead["node"] == "w1", dead
-            ev = _events(c, app["id"])
-            assert not _detail_events(ev, "rescheduled"), ev
-            assert not _detail_events(ev, "artifact-copied"), ev
-            assert len(_detail_events(ev, "not-rescheduled")) == 1, ev
+            ev = h.events(c, "?app=" + app["id"])
+            assert not h.detail_events(ev, "rescheduled"), ev
+            assert not h.detail_events(ev, "artifact-copied"), ev
+            assert len(h.detail_events(ev, "not-rescheduled")) == 1, ev
         assert "greet" not in [a["name"] for a in ap.list_artifacts(c, "w2")]
         assert not [a for a in c.apps() if a.get("node") == "w2"]
     finally:
@@ -257,14 +247,14 @@ def test_a_failed_copy_is_an_attempt_and_the_next_node_is_tried(netns_cluster, t
         # Two attempts: the copy to w2 (failed), then w3.
         assert a["reschedules"] == 2 and a["restarts"] == 2, a
         ap.wait_log_line(c, a["id"], ap.GREET_LINE + " on w3")
-        ev = _events(c, app["id"])
+        ev = h.events(c, "?app=" + app["id"])
         moves = [(e["detail"]["from"], e["detail"]["to"], e["detail"].get("copy"))
-                 for e in _detail_events(ev, "rescheduled")]
+                 for e in h.detail_events(ev, "rescheduled")]
         assert moves == [("w1", "w2", "greet"), ("w2", "w3", "greet")], ev
-        failed = _detail_events(ev, "reschedule-failed")
+        failed = h.detail_events(ev, "reschedule-failed")
         assert len(failed) == 1 and failed[0]["detail"]["node"] == "w2", ev
         assert "space" in failed[0]["detail"]["error"].lower(), failed
-        copied = _detail_events(ev, "artifact-copied")
+        copied = h.detail_events(ev, "artifact-copied")
         assert [e["node"] for e in copied] == ["w3"], ev
         # Nothing half-installed on w2, and it does not list the artifact.
         h.wait_until(lambda: ap.store_tmp_entries(c, "w2") == [], desc="w2's store/tmp to empty")

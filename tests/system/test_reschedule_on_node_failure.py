@@ -17,16 +17,6 @@ pytestmark = pytest.mark.netns
 RUNNING = ("running", "sleeping")
 
 
-def _events(c, app_id):
-    status, body = c.api("GET", "/v1/events?app=" + app_id)
-    assert status == 200 and isinstance(body, list), (status, body)
-    return body
-
-
-def _detail_events(events, name):
-    return [e for e in events if (e.get("detail") or {}).get("event") == name]
-
-
 def _moved(c, app, away_from):
     """The app once it runs on another node with a new, live pid."""
     def ok():
@@ -78,11 +68,11 @@ def test_killed_worker_apps_move_to_other_nodes(netns_cluster):
         assert dead["node"] == "w1", dead
 
         for app, a in zip(movers + [always], moved):
-            ev = _detail_events(_events(c, app["id"]), "rescheduled")
+            ev = h.detail_events(h.events(c, "?app=" + app["id"]), "rescheduled")
             assert len(ev) == 1, ev
             assert ev[0]["detail"]["from"] == "w1", ev
             assert ev[0]["detail"]["to"] == a["node"], ev
-        assert not _detail_events(_events(c, stays["id"]), "rescheduled")
+        assert not h.detail_events(h.events(c, "?app=" + stays["id"]), "rescheduled")
     finally:
         # A SIGKILLed worker leaves its apps running: ours to kill.
         for app in everyone:
@@ -151,8 +141,8 @@ def test_stale_copy_is_stopped_when_link_returns(make_cluster, outage):
     for a in now.values():
         assert a["node"] == "w2" and a["state"] in RUNNING, a
     for app in apps:
-        ev = _events(c, app["id"])
-        assert len(_detail_events(ev, "rescheduled")) == 1, ev
-        stale = _detail_events(ev, "stale-copy-stopped")
+        ev = h.events(c, "?app=" + app["id"])
+        assert len(h.detail_events(ev, "rescheduled")) == 1, ev
+        stale = h.detail_events(ev, "stale-copy-stopped")
         assert len(stale) == 1, ev
         assert stale[0]["node"] == "w1" and stale[0]["detail"]["pid"] == old[app["id"]], stale

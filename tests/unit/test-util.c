@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -440,6 +441,39 @@ test_util_parse_duration(void **state)
 	assert_int_equal(util_parse_duration_ms(NULL), -1);
 }
 
+/* Descriptors passed over a socket arrive whole, or not at all. */
+static void
+test_util_pass_fds(void **state)
+{
+	int sv[2], p[2], got[2];
+	char c;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(util_send_fds(sv[0], p, 2), 0);
+	assert_int_equal(util_recv_fds(sv[1], got, 2), 1);
+	/* The received write end feeds the original read end. */
+	assert_int_equal(write(got[1], "x", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'x');
+	assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
+	close(got[0]);
+	close(got[1]);
+	/* One descriptor where two are expected: refused, nothing left open. */
+	assert_int_equal(util_send_fds(sv[0], p, 1), 0);
+	assert_int_equal(util_recv_fds(sv[1], got, 2), -1);
+	assert_int_equal(errno, EBADMSG);
+	/* The peer gone: 0 on one side, EPIPE (no SIGPIPE) on the other. */
+	close(sv[0]);
+	assert_int_equal(util_recv_fds(sv[1], got, 2), 0);
+	assert_int_equal(util_send_fds(sv[1], p, 2), -1);
+	assert_int_equal(errno, EPIPE);
+	close(sv[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 test_util_parse_since(void **state)
 {
@@ -481,6 +515,7 @@ main(void)
 		cmocka_unit_test(test_util_format_age),
 		cmocka_unit_test(test_util_parse_duration),
 		cmocka_unit_test(test_util_parse_since),
+		cmocka_unit_test(test_util_pass_fds),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p_over_file,
