@@ -12,6 +12,7 @@
  * on SHIM_SPEC_FD and the report pipe on SHIM_REPORT_FD.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,16 +96,43 @@ shim_take_fds(int fds[2])
 }
 
 /*
+ * Fork a shim as the zygote's sibling: CLONE_PARENT makes it the worker's
+ * child from its first instruction, so that the worker reaps it (and with
+ * it the rusage of the app, in its getrusage(RUSAGE_CHILDREN)). Like fork
+ * otherwise (SIGCHLD to the parent at exit, memory copied on write). Not
+ * glibc's fork, which takes no flags; the zygote is single threaded and
+ * runs no atfork handlers, so nothing needs them, and glibc reads the
+ * thread id it would have refreshed from the kernel (raise, since 2.34).
+ * Where the kernel refuses it (EINVAL in a pid namespace's init), the
+ * zygote forks twice and the middle process exits at once, so that the
+ * shim is handed to the worker, a child subreaper.
+ */
+static pid_t
+shim_fork_sibling(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL,
+	    NULL, NULL, NULL);
+
+	if (pid != -1 || errno != EINVAL)
+		return pid;
+	if ((pid = fork()) == 0) {
+		if ((pid = fork()) != 0)
+			_exit(pid == -1 ? 1 : 0);
+		return 0;
+	}
+	/* The middle process's pid: the shim's is its own to learn. */
+	return pid;
+}
+
+/*
  * The zygote, started once by the worker as `drover-shim zygote`: it waits
  * on its socket (SHIM_SPEC_FD) for a launch's request and report pipe and
- * forks the app's shim from itself, already started. A fork of this small
- * process costs a fraction of an exec of drover-shim, whose C library
- * start-up alone (CPUID queries, each a trap in a virtual machine) took
- * about a third of a millisecond of CPU. It forks twice and the middle
- * process exits at once, so the shim is handed to the worker, a child
- * subreaper, which reaps it (and with it the rusage of the app) as a child
- * of its own. Returns 0 in the zygote when the worker closed the socket,
- * and in each shim, with its descriptors in place, 1.
+ * forks the app's shim from itself, already started (shim_fork_sibling). A
+ * fork of this small process costs a fraction of an exec of drover-shim,
+ * whose C library start-up alone (CPUID queries, each a trap in a virtual
+ * machine) took about a third of a millisecond of CPU. Returns 0 in the
+ * zygote when the worker closed the socket, and in each shim, with its
+ * descriptors in place, 1.
  */
 static int
 shim_zygote(void)
@@ -111,7 +140,7 @@ shim_zygote(void)
 	pid_t worker = getppid(), pid;
 	int fds[2], rc;
 
-	/* The middle processes are reaped by the kernel. */
+	/* Middle processes, if any, are reaped by the kernel. */
 	signal(SIGCHLD, SIG_IGN);
 	for (;;) {
 		/* The request and the report pipe of one launch (shim.c). */
@@ -127,11 +156,8 @@ shim_zygote(void)
 			    "descriptors");
 			continue;
 		}
-		if ((pid = fork()) == 0) {
-			if ((pid = fork()) != 0)
-				_exit(pid == -1 ? 1 : 0);
+		if ((pid = shim_fork_sibling()) == 0)
 			break;
-		}
 		if (pid == -1) {
 			char line[128];
 			int n = snprintf(line, sizeof line, "failed fork: %s\n",
@@ -152,9 +178,9 @@ shim_zygote(void)
 
 /*
  * A shim forked by the zygote reports once it is the worker's child, so
- * that the worker can take it for one (and reap it). Its middle parent
- * exited right after the fork: by the time the app has started it is
- * gone, and this rarely waits.
+ * that the worker can take it for one (and reap it). It is from the start
+ * unless the zygote had to fork twice; then its middle parent exited right
+ * after the fork, and by the time the app has started it is gone.
  */
 static void
 shim_await_handover(void)
