@@ -17,6 +17,7 @@
 #include "master/api.h"
 #include "master/app.h"
 #include "master/artifact.h"
+#include "master/db.h"
 #include "master/master.h"
 #include "master/metrics.h"
 #include "master/node.h"
@@ -64,6 +65,14 @@ api_apps_send(struct api_request *req, struct node *n, struct msg *msg,
 	return API_PENDING;
 }
 
+static bool
+api_apps_state_is(const struct app_record *a, const char *state)
+{
+	const char *s = json_string_value(json_object_get(a->obj, "state"));
+
+	return s != NULL && strcmp(s, state) == 0;
+}
+
 /* The worker's error text, or why there was no reply. */
 static const char *
 api_apps_failure(struct msg *reply, const char *why)
@@ -75,11 +84,31 @@ api_apps_failure(struct msg *reply, const char *why)
 	return text != NULL ? text : "the node answered something unexpected";
 }
 
+/*
+ * The record of a launch sent to its worker: listed as starting from now,
+ * and committed at the end of this loop turn, while the worker starts the
+ * app, so that the 201 need not wait for a commit of its own. The launch
+ * is on record (an event) with it.
+ */
+static void
+api_apps_record_launch(struct master *m, struct pending *p, json_t *record)
+{
+	struct app_record *a = app_add(m->apps, p->node, record);
+
+	master_app_changed(m, a);
+	master_event(m, "api", p->node, a->id, json_pack("{s:s, s:s, s:O, s:O}",
+	    "event", "launched", "by", m->admin_token_id, "path",
+	    json_object_get(a->obj, "path"), "artifact",
+	    json_object_get(a->obj, "artifact")));
+	p->txn = db_txn(m->db);
+	db_commit_soon(m->db);
+}
+
 static void
 api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
     const char *why)
 {
-	struct app_record *a;
+	struct app_record *a = app_lookup(m->apps, p->app);
 	const char *cause;
 	json_t *obj;
 
@@ -90,24 +119,39 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	    "cause")));
 
 	if (reply == NULL || reply->type != MSG_LAUNCHED) {
+		const char *text = api_apps_failure(reply, why);
 		int status = reply == NULL ? 504 : 400;
 
 		if (reply == NULL && strstr(why, "unavailable") != NULL)
 			status = 503;
-		/* Without a reply the app may still start: it is listed then. */
+		if (reply != NULL && a != NULL && strcmp(a->node, p->node) == 0 &&
+		    api_apps_state_is(a, "starting")) {
+			/* The worker refused it: nothing runs, nothing is listed. */
+			master_app_forget(m, p->app);
+			master_event(m, "app", p->node, p->app, json_pack(
+			    "{s:s, s:s}", "event", "launch-refused", "error",
+			    text));
+		}
+		/*
+		 * Without a reply the app may still start: it stays listed as
+		 * starting until its node tells (a late reply, or the list of
+		 * apps it registers with), or is lost.
+		 */
 		api_complete(p->req, status, jsonx_pack("{s:s, s:s}", "error",
-		    api_apps_failure(reply, why), "app", p->app));
+		    text, "app", p->app));
 		return;
 	}
 	obj = json_deep_copy(reply->body);
-	if (p->extra != NULL)
-		json_object_update(obj, p->extra);
-	a = app_add(m->apps, p->node, obj);
+	if (a != NULL)
+		app_update(a, obj);
+	else {
+		/* Its record went meanwhile (trimmed as lost): made again. */
+		if (p->extra != NULL)
+			json_object_update(obj, p->extra);
+		a = app_add(m->apps, p->node, obj);
+	}
 	log_info("app %s launched on %s", a->id, p->node);
 	master_app_changed(m, a);
-	master_event(m, "api", p->node, a->id, json_pack("{s:s, s:s, s:O}",
-	    "event", "launched", "by", m->admin_token_id, "path",
-	    json_object_get(a->obj, "path")));
 	cause = json_string_value(json_object_get(a->obj, "cause"));
 	if (!app_record_alive(a) && cause != NULL) {
 		/* It never ran: the launch failed, and ps keeps the reason. */
@@ -115,7 +159,15 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 		    "app", a->obj));
 		return;
 	}
-	api_complete(p->req, 201, json_incref(a->obj));
+	/*
+	 * Its record was committed while the worker started it. What the
+	 * reply adds (the pid, the state) the worker tells a restarted master
+	 * again when it registers, so it waits for no commit.
+	 */
+	if (db_txn_committed(m->db, p->txn))
+		api_complete_now(p->req, 201, json_incref(a->obj));
+	else
+		api_complete(p->req, 201, json_incref(a->obj));
 }
 
 int
@@ -126,7 +178,7 @@ api_apps_create(struct api_request *req, json_t **reply)
 		"mem_mb", "restart", "max_restarts", "check", NULL };
 	const char *node, *path = NULL, *artifact = NULL, *name = NULL;
 	const char *cwd = NULL;
-	json_t *body, *args = NULL, *env = NULL, *v, *launch;
+	json_t *body, *args = NULL, *env = NULL, *v, *launch, *record;
 	long long log_max = -1, log_keep = -1, mem_mb = 0, max_restarts = -1;
 	double cpu = 0;
 	const char *restart = NULL;
@@ -236,6 +288,11 @@ api_apps_create(struct api_request *req, json_t **reply)
 	launch = jsonx_pack("{s:s, s:s?, s:s?, s:O?, s:O?, s:s?, s:s}", "app",
 	    id, "path", path, "artifact", artifact, "args", args, "env", env,
 	    "cwd", cwd, "name", name);
+	record = jsonx_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:n, s:n, s:n, "
+	    "s:n, s:I, s:n}", "id", id, "name", name, "path", path, "artifact",
+	    artifact, "args", args != NULL ? json_incref(args) : json_array(),
+	    "state", "starting", "pid", "cause", "exit_code", "signal",
+	    "started_at", (json_int_t)util_wall_ms(), "ended_at");
 	free(base);
 	if (log_max > 0)
 		json_object_set_new(launch, "log_max", json_integer(log_max));
@@ -264,8 +321,13 @@ api_apps_create(struct api_request *req, json_t **reply)
 		json_object_set_new(p->extra, "log_max", json_integer(log_max));
 	if (log_keep >= 0)
 		json_object_set_new(p->extra, "log_keep", json_integer(log_keep));
+	json_object_update(record, p->extra);
 	free(id);
 	status = api_apps_send(req, n, msg_new(MSG_LAUNCH, 0, launch), p, reply);
+	if (status == API_PENDING)
+		api_apps_record_launch(req->master, p, record);
+	else
+		json_decref(record);
 out:
 	free(cause);
 	free(placement);

@@ -155,6 +155,15 @@ api_complete(struct api_request *req, int status, json_t *reply)
 }
 
 void
+api_complete_now(struct api_request *req, int status, json_t *reply)
+{
+	req->status = status;
+	req->reply = reply;
+	req->done = true;
+	MHD_resume_connection(req->conn);
+}
+
+void
 api_release(struct api *api)
 {
 	for (size_t i = 0; i < api->nrelease; i++)

@@ -91,6 +91,11 @@ void api_unpause(struct api_request *);
 void api_suspend(struct api_request *);
 /* Answer a parked request; takes reply. It goes out at api_release. */
 void api_complete(struct api_request *, int status, json_t *reply);
+/*
+ * The same, answered at once rather than after the turn's commit: for a
+ * reply whose changes the database holds already (db_txn_committed).
+ */
+void api_complete_now(struct api_request *, int status, json_t *reply);
 /* After the turn's commit: let every answered request go out. */
 void api_release(struct api *);
 size_t api_pending_releases(struct api *);

@@ -133,6 +133,26 @@ app_add(struct app_registry *r, const char *node, json_t *obj)
 	return a;
 }
 
+void
+app_remove(struct app_registry *r, const char *id)
+{
+	struct app_record *a = zhashx_lookup(r->by_id, id);
+	size_t i;
+
+	if (a == NULL)
+		return;
+	/* From the newest, where a refused launch is; launch order is kept. */
+	for (i = r->n; i-- > 0;)
+		if (r->v[i] == a) {
+			memmove(&r->v[i], &r->v[i + 1],
+			    (r->n - i - 1) * sizeof *r->v);
+			r->n--;
+			break;
+		}
+	zhashx_delete(r->by_id, id);
+	app_record_free(a);
+}
+
 struct app_record *
 app_at(struct app_registry *r, size_t i)
 {

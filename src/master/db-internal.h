@@ -18,6 +18,10 @@ struct db {
 	bool in_txn;
 	int64_t txn_since_ms; /* monotonic: when the open transaction began */
 	uint64_t writes;      /* writes ever made: see db_writes */
+	uint64_t txn;         /* the open transaction's number, or the last's */
+	uint64_t committed;   /* the newest transaction committed */
+	uint64_t failed;      /* the newest transaction whose commit failed */
+	bool soon;            /* db_commit_soon: commit at the end of the turn */
 	int64_t events_since_trim;
 	/* Prepared once: samples arrive with every heartbeat. */
 	sqlite3_stmt *sample_insert;

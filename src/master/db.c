@@ -202,8 +202,33 @@ db_begin(struct db *db)
 	db->writes++;
 	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0) {
 		db->in_txn = true;
+		db->txn++;
 		db->txn_since_ms = util_now_ms();
 	}
+}
+
+uint64_t
+db_txn(struct db *db)
+{
+	return db->in_txn ? db->txn : db->txn + 1;
+}
+
+bool
+db_txn_committed(struct db *db, uint64_t txn)
+{
+	return txn <= db->committed && txn > db->failed;
+}
+
+void
+db_commit_soon(struct db *db)
+{
+	db->soon = true;
+}
+
+bool
+db_commit_wanted(struct db *db)
+{
+	return db->in_txn && db->soon;
 }
 
 bool
@@ -229,13 +254,16 @@ db_commit(struct db *db)
 {
 	int64_t t0 = util_now_us();
 
+	db->soon = false;
 	if (!db->in_txn)
 		return 0;
 	db->in_txn = false;
 	if (db_exec(db, "COMMIT") == -1) {
 		db_exec(db, "ROLLBACK");
+		db->failed = db->txn;
 		return -1;
 	}
+	db->committed = db->txn;
 	log_trace(TRACE_DB, "commit took %lld us",
 	    (long long)(util_now_us() - t0));
 	return 0;
@@ -312,6 +340,13 @@ db_put_app(struct db *db, const char *id, const char *node, json_t *obj)
 	    "UPDATE SET node = excluded.node, obj = excluded.obj", 3,
 	    (const char *const[]){ id, node, text });
 	free(text);
+}
+
+void
+db_delete_app(struct db *db, const char *id)
+{
+	db_write(db, "DELETE FROM apps WHERE id = ?", 1,
+	    (const char *const[]){ id });
 }
 
 void

@@ -5,7 +5,9 @@
  * Writes are grouped: the first write opens a transaction, and the loop
  * commits it at the end of a turn, before any reply that acknowledges those
  * writes is released (see api_complete). A crash loses nothing that a
- * client was told had happened. Writes no one waits for (what heartbeats
+ * client was told had happened. A launch's record is committed while the
+ * worker starts the app (db_commit_soon), so that its answer need not wait
+ * for a commit as well (db_txn_committed). Writes no one waits for (what heartbeats
  * and ends of apps report, samples, events of the nodes) wait for the next
  * reply's commit, or MASTER_COMMIT_DELAY_MS at most: a crash may lose that
  * much of them, which the workers tell a restarted master again.
@@ -43,11 +45,25 @@ bool db_dirty(struct db *);
 int64_t db_dirty_since(struct db *);
 /* How many writes were ever made: an API call that changed it made one. */
 uint64_t db_writes(struct db *);
+/*
+ * The transaction the writes made now go into (numbered from 1), and
+ * whether it is on disk: an answer that waits for the worker need not wait
+ * for a commit as well if the writes it acknowledges were committed while
+ * the worker worked (api_apps_create). False, to be safe, for every
+ * transaction up to one whose commit failed.
+ */
+uint64_t db_txn(struct db *);
+bool db_txn_committed(struct db *, uint64_t txn);
+/* Have the loop commit at the end of this turn, whether or not it answers. */
+void db_commit_soon(struct db *);
+/* Whether the turn's writes are to be committed now (db_commit_soon). */
+bool db_commit_wanted(struct db *);
 
 /* Nodes: the registration record (name, key, address, arch, cpus, memory). */
 void db_put_node(struct db *, const char *name, json_t *record);
 /* Apps: the app object as the REST API shows it. */
 void db_put_app(struct db *, const char *id, const char *node, json_t *obj);
+void db_delete_app(struct db *, const char *id);
 /* Artifacts per node: the manifest, or removal. */
 void db_put_artifact(struct db *, const char *node, const char *name,
     json_t *manifest);

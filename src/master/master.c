@@ -426,6 +426,13 @@ master_app_changed(struct master *m, struct app_record *a)
 }
 
 void
+master_app_forget(struct master *m, const char *id)
+{
+	db_delete_app(m->db, id);
+	app_remove(m->apps, id);
+}
+
+void
 master_event(struct master *m, const char *kind, const char *node,
     const char *app, json_t *detail)
 {
@@ -542,7 +549,8 @@ master_loop(struct master *m)
 		 * Group commit: every change since the last commit in one
 		 * transaction, then the answers that acknowledge them.
 		 */
-		if (api_pending_releases(m->api) > 0 || (db_dirty(m->db) &&
+		if (api_pending_releases(m->api) > 0 ||
+		    db_commit_wanted(m->db) || (db_dirty(m->db) &&
 		    util_now_ms() - db_dirty_since(m->db) >=
 		    MASTER_COMMIT_DELAY_MS)) {
 			db_commit(m->db);

@@ -74,6 +74,8 @@ int master_main(int argc, char **argv);
 /* Persist an app's record (after it changed), and an event about it. */
 struct app_record;
 void master_app_changed(struct master *m, struct app_record *a);
+/* Forget app id: its record and its row (a launch that never happened). */
+void master_app_forget(struct master *m, const char *id);
 /* Record an event (takes detail). */
 void master_event(struct master *m, const char *kind, const char *node,
     const char *app, json_t *detail);

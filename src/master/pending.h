@@ -23,6 +23,11 @@ struct pending {
 	struct api_request *req;
 	char *app; /* context for done: the app concerned */
 	json_t *extra; /* context for done, freed with the request */
+	/*
+	 * The database transaction (db_txn) that holds what the request wrote
+	 * before it was sent; 0 when it wrote nothing.
+	 */
+	uint64_t txn;
 	struct pending *next;
 };
 

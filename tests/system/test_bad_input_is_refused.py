@@ -207,6 +207,9 @@ for cid, body in [
         ("path-dotdot", _launch(path="../../bin/true")),
         ("args-string", _launch(args="-c true")),
         ("args-int-item", _launch(args=["ok", 1])),
+        # Refused by the worker, not the master: the record of the launch,
+        # made before the worker answered, goes again.
+        ("args-too-many", _launch(args=["x"] * 4097)),
         ("env-array", _launch(env=["A=B"])),
         ("env-int-value", _launch(env={"A": 1})),
         ("env-key-with-eq", _launch(env={"A=B": "x"})),

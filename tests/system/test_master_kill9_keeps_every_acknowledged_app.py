@@ -4,8 +4,9 @@ its 201 goes out.  After the master restarts with the same --state and
 ports and the workers register again, every acknowledged app is listed once
 with the same PID and still alive, an app whose launch was in flight is
 listed at most once (as an orphan if the master has no record of it, never
-killed), nothing the workers run is missing, and new launches get ids never
-used before."""
+killed; as lost, without a PID, if its record was committed but the worker
+never got the launch), nothing the workers run is missing, and new launches
+get ids never used before."""
 
 import http.client
 import re
@@ -130,10 +131,15 @@ def test_master_kill9_keeps_every_acknowledged_app(make_cluster):
     extra = [a for a in apps if a["id"] not in acked_ids]
     print("listed beyond the acknowledged: %r" % [(a["id"], a["state"]) for a in extra])
     for a in extra:
+        if a.get("state") == "dead" and a.get("pid") is None:
+            # Recorded (the master commits a launch while the worker starts
+            # it) but the master died before the worker got it: nothing ran.
+            assert (a.get("cause") or "").startswith("lost"), "unacknowledged app %r" % a
+            continue
         c.track_app(a)
         assert a.get("state") in ALIVE_STATES + ("orphan",), "unacknowledged app %r" % a
         assert h.pid_alive(a["pid"]), "unacknowledged app %s killed: %r" % (a["id"], a)
-    pids = [a["pid"] for a in apps]
+    pids = [a["pid"] for a in apps if a.get("pid") is not None]
     assert len(set(pids)) == len(pids), "one process listed under two ids: %r" % sorted(
         (a["pid"], a["id"]) for a in apps if pids.count(a["pid"]) > 1)
 
