@@ -370,6 +370,24 @@ util_write_file_replace(const char *path, const void *data, size_t len,
 	return util_replace_file(path, data, len, mode, false);
 }
 
+int
+util_write_file_in_place(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	int fd, saved;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
+		return -1;
+	if (util_write_all(fd, data, len) == -1 ||
+	    ftruncate(fd, (off_t)len) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
 void
 util_start_writeback(int fd, unsigned long long *started,
     unsigned long long written)

@@ -72,6 +72,15 @@ int util_write_file_replace(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
+ * Write data over path's content, in the same inode (created if missing),
+ * and cut it to len: no new inode (see util_write_file_swap), but a reader
+ * may see it half written. For a file read only once its writer is gone,
+ * whose reader takes a short or empty one for none. Not fsynced either.
+ */
+int util_write_file_in_place(const char *path, const void *data, size_t len,
+    unsigned mode);
+
+/*
  * Like util_write_file_replace, for a file rewritten again and again: the
  * bytes go over the previous version, kept as PATH.prev, and the two names
  * are then exchanged (renameat2 RENAME_EXCHANGE), so no file is created or

@@ -575,9 +575,10 @@ app_spawn_begin(struct worker *w, struct app *a, int *report, char **cause)
 	struct shim_request sr = { 0 };
 	char *exitpath;
 
-	/* A new run: the record of the last one's end goes first. */
+	/* A new run: the record of the last one's end goes first (the file stays). */
 	exitpath = xasprintf("%s/exit", a->dir);
-	unlink(exitpath);
+	if (truncate(exitpath, 0) == -1 && errno != ENOENT)
+		log_warn("app %s: cannot empty %s", a->id, exitpath);
 	free(exitpath);
 	sr.id = a->id;
 	sr.dir = a->dir;
@@ -1014,7 +1015,7 @@ app_shim_ended(struct worker *w, struct app *a, int shim_status)
 	    workerstate_parse_exit(text, len, &e, &cause) == 0 &&
 	    e.pid == a->pid)
 		recorded = true;
-	else if (text != NULL)
+	else if (text != NULL && len > 0)
 		log_warnx("app %s: %s: %s", a->id, path, cause != NULL ? cause :
 		    "another run's");
 	free(cause);
@@ -1126,10 +1127,7 @@ app_remove_files(struct worker *w, struct app *a)
 		unlink(path);
 		free(path);
 	}
-	path = xasprintf("%s/exit", a->dir);
-	unlink(path);
-	free(path);
-	/* Its directory and log serve a later launch. */
+	/* Its directory, log and exit file serve a later launch. */
 	if (appdirs_recycle(w->appdirs, a->dir) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot remove %s", a->id, a->dir);
 }

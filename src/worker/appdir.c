@@ -16,6 +16,17 @@
 
 #define APPDIR_MODE 0750
 #define APPDIR_LOG_MODE 0640
+#define APPDIR_EXIT_MODE 0600
+
+/* The files a ready directory holds, empty: the app's log, its exit file. */
+static const struct {
+	const char *name;
+	unsigned mode;
+} appdir_files[] = {
+	{ "output.log", APPDIR_LOG_MODE },
+	{ "exit", APPDIR_EXIT_MODE },
+};
+#define APPDIR_NFILES (sizeof appdir_files / sizeof appdir_files[0])
 
 struct appdirs {
 	char *pool;  /* DIR/spare-dirs: the ready directories, named 0, 1, ... */
@@ -25,16 +36,38 @@ struct appdirs {
 	unsigned long next; /* the name of the next one made */
 };
 
-/* Remove a ready directory (its empty log, then itself). */
+/* Remove a ready directory (its empty files, then itself). */
 static void
 appdirs_remove(const char *path)
 {
-	char *log = xasprintf("%s/output.log", path);
+	for (size_t i = 0; i < APPDIR_NFILES; i++) {
+		char *file = xasprintf("%s/%s", path, appdir_files[i].name);
 
-	unlink(log);
-	free(log);
+		unlink(file);
+		free(file);
+	}
 	if (rmdir(path) == -1 && errno != ENOENT)
 		log_warn("cannot remove %s", path);
+}
+
+/*
+ * Give directory path its files, empty: made if missing, cut to nothing if
+ * there (the same inodes: none new for the next app). 0, or -1 with errno.
+ */
+static int
+appdirs_empty_files(const char *path)
+{
+	for (size_t i = 0; i < APPDIR_NFILES; i++) {
+		char *file = xasprintf("%s/%s", path, appdir_files[i].name);
+		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		    appdir_files[i].mode);
+
+		free(file);
+		if (fd == -1)
+			return -1;
+		close(fd);
+	}
+	return 0;
 }
 
 struct appdirs *
@@ -114,8 +147,7 @@ void
 appdirs_fill(struct appdirs *d)
 {
 	while (d->n < APPDIR_SPARES) {
-		char *path = appdirs_next_path(d), *log;
-		int fd;
+		char *path = appdirs_next_path(d);
 
 		if (mkdir(path, APPDIR_MODE) == -1) {
 			int saved = errno;
@@ -126,15 +158,11 @@ appdirs_fill(struct appdirs *d)
 				continue;
 			return;
 		}
-		log = xasprintf("%s/output.log", path);
-		fd = open(log, O_WRONLY | O_CREAT | O_CLOEXEC, APPDIR_LOG_MODE);
-		free(log);
-		if (fd == -1) {
+		if (appdirs_empty_files(path) == -1) {
 			appdirs_remove(path);
 			free(path);
 			return;
 		}
-		close(fd);
 		d->ready[d->n++] = path;
 	}
 }
@@ -142,23 +170,19 @@ appdirs_fill(struct appdirs *d)
 int
 appdirs_recycle(struct appdirs *d, const char *path)
 {
-	char *log, *dst;
-	int fd;
+	char *dst;
 
 	if (d->n == APPDIR_SPARES) {
 		appdirs_remove(path);
 		return 0;
 	}
-	/* The same file, cut to nothing: no new inode for the next app. */
-	log = xasprintf("%s/output.log", path);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    APPDIR_LOG_MODE);
-	free(log);
-	if (fd == -1) {
+	if (appdirs_empty_files(path) == -1) {
+		int saved = errno;
+
 		appdirs_remove(path);
+		errno = saved;
 		return -1;
 	}
-	close(fd);
 	dst = appdirs_next_path(d);
 	if (rename(path, dst) == -1) {
 		int saved = errno;

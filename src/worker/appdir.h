@@ -1,11 +1,13 @@
 /*
  * Directories for apps, made ahead of the launches that take them. A launch
- * renames a ready directory (holding an empty output.log) to DIR/apps/ID
- * instead of creating the directory and the log, and the directory of an
- * app the worker forgets is emptied and kept for a later launch rather than
- * removed. On ext4 without a journal every new inode costs a scan past the
- * recently deleted ones: creating the two took a third of the worker's CPU
- * time in the launch benchmark, and up to a millisecond of a launch.
+ * renames a ready directory (holding an empty output.log and exit file) to
+ * DIR/apps/ID instead of creating the directory and the files, and the
+ * directory of an app the worker forgets is emptied and kept for a later
+ * launch rather than removed. On ext4 without a journal every new inode
+ * costs a scan past the recently deleted ones: creating the directory and
+ * the log took a third of the worker's CPU time in the launch benchmark,
+ * and up to a millisecond of a launch; the shim's exit file, written via a
+ * new file and a rename, more CPU than the rest of the shim.
  */
 #ifndef DROVER_APPDIR_H
 #define DROVER_APPDIR_H
@@ -34,8 +36,9 @@ void appdirs_fill(struct appdirs *);
 
 /*
  * path is the directory of an app the worker forgets, emptied but for its
- * output.log: keep it (the log cut to nothing) for a later launch, or
- * remove it when the pool is full. Returns 0, or -1 with errno.
+ * output.log and exit file: keep it (the two cut to nothing, in the same
+ * inodes) for a later launch, or remove it when the pool is full. Returns
+ * 0, or -1 with errno.
  */
 int appdirs_recycle(struct appdirs *, const char *path);
 

@@ -76,7 +76,9 @@ test_take_fill_recycle(void **state)
 	char *pool = xasprintf("%s/spare-dirs", f->dir);
 	char *app = xasprintf("%s/apps/web-1", f->dir);
 	char *log = xasprintf("%s/output.log", app);
+	char *exitfile = xasprintf("%s/exit", app);
 	struct appdirs *d = appdirs_open(f->dir);
+	struct stat before, after;
 
 	/* None made yet: the launch makes its own. */
 	assert_int_equal(appdirs_take(d, app), -1);
@@ -87,14 +89,23 @@ test_take_fill_recycle(void **state)
 	assert_int_equal(appdirs_take(d, app), 0);
 	assert_int_equal(count_entries(pool), APPDIR_SPARES - 1);
 	assert_int_equal(file_size(log), 0);
+	assert_int_equal(file_size(exitfile), 0);
 	assert_int_equal(util_write_file_replace(log, "hello\n", 6, 0640), 0);
+	assert_int_equal(util_write_file_in_place(exitfile, "exited 0\n", 9,
+	    0600), 0);
+	assert_int_equal(stat(exitfile, &before), 0);
 
-	/* Forgotten: back in the pool with its log emptied. */
+	/* Forgotten: back in the pool with its log and exit file emptied. */
 	assert_int_equal(appdirs_recycle(d, app), 0);
 	assert_int_equal(access(app, F_OK), -1);
 	assert_int_equal(count_entries(pool), APPDIR_SPARES);
 	assert_int_equal(appdirs_take(d, app), 0);
 	assert_int_equal(file_size(log), 0);
+	assert_int_equal(file_size(exitfile), 0);
+	/* The same exit file, not a new one. */
+	assert_int_equal(stat(exitfile, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_mode & 0777, 0600);
 
 	/* A full pool removes what comes back. */
 	appdirs_fill(d);
@@ -121,6 +132,7 @@ test_take_fill_recycle(void **state)
 	free(pool);
 	free(app);
 	free(log);
+	free(exitfile);
 }
 
 int

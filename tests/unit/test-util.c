@@ -191,6 +191,34 @@ test_util_file_round_trip(void **state)
 	free(path);
 }
 
+/* Written over in the same inode, cut to the new length, made if missing. */
+static void
+test_util_file_in_place(void **state)
+{
+	char *path = test_util_path(state, "exit"), *buf;
+	struct stat first, st;
+	size_t len = 0;
+
+	assert_int_equal(util_write_file_in_place(path, "a longer record\n", 16,
+	    0600), 0);
+	assert_int_equal(stat(path, &first), 0);
+	assert_int_equal(first.st_mode & 07777, 0600);
+	assert_int_equal(util_write_file_in_place(path, "short\n", 6, 0600), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_ino, first.st_ino);
+	buf = util_read_file(path, 1024, &len);
+	assert_non_null(buf);
+	assert_int_equal(len, 6);
+	assert_string_equal(buf, "short\n");
+	free(buf);
+	/* Into a directory that is not there: -1, errno from open. */
+	free(path);
+	path = test_util_path(state, "no/such/exit");
+	assert_int_equal(util_write_file_in_place(path, "x", 1, 0600), -1);
+	assert_int_equal(errno, ENOENT);
+	free(path);
+}
+
 /* The mode is exactly what was asked, whatever the umask. */
 static void
 test_util_file_mode_ignores_umask(void **state)
@@ -497,6 +525,8 @@ main(void)
 		cmocka_unit_test(test_util_hostport_bad_port),
 		cmocka_unit_test(test_util_hostport_empty),
 		cmocka_unit_test_setup_teardown(test_util_file_round_trip,
+		    test_util_setup, test_util_teardown),
+		cmocka_unit_test_setup_teardown(test_util_file_in_place,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_util_file_mode_ignores_umask, test_util_setup,
