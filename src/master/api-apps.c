@@ -124,9 +124,10 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 
 		if (reply == NULL && strstr(why, "unavailable") != NULL)
 			status = 503;
-		if (reply != NULL && a != NULL && strcmp(a->node, p->node) == 0 &&
+		if (reply != NULL && a != NULL &&
+		    strcmp(a->node, p->node) == 0 &&
 		    api_apps_state_is(a, "starting")) {
-			/* The worker refused it: nothing runs, nothing is listed. */
+			/* The worker refused it: nothing runs, none listed. */
 			master_app_forget(m, p->app);
 			master_event(m, "app", p->node, p->app, json_pack(
 			    "{s:s, s:s}", "event", "launch-refused", "error",

@@ -21,7 +21,7 @@ struct db {
 	uint64_t txn;         /* the open transaction's number, or the last's */
 	uint64_t committed;   /* the newest transaction committed */
 	uint64_t failed;      /* the newest transaction whose commit failed */
-	bool soon;            /* db_commit_soon: commit at the end of the turn */
+	bool soon;            /* db_commit_soon: commit at the turn's end */
 	int64_t events_since_trim;
 	/* Prepared once: samples arrive with every heartbeat. */
 	sqlite3_stmt *sample_insert;

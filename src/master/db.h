@@ -7,10 +7,11 @@
  * writes is released (see api_complete). A crash loses nothing that a
  * client was told had happened. A launch's record is committed while the
  * worker starts the app (db_commit_soon), so that its answer need not wait
- * for a commit as well (db_txn_committed). Writes no one waits for (what heartbeats
- * and ends of apps report, samples, events of the nodes) wait for the next
- * reply's commit, or MASTER_COMMIT_DELAY_MS at most: a crash may lose that
- * much of them, which the workers tell a restarted master again.
+ * for a commit as well (db_txn_committed). Writes no one waits for (what
+ * heartbeats and ends of apps report, samples, events of the nodes) wait
+ * for the next reply's commit, or MASTER_COMMIT_DELAY_MS at most: a crash
+ * may lose that much of them, which the workers tell a restarted master
+ * again.
  */
 #ifndef DROVER_DB_H
 #define DROVER_DB_H

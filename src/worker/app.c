@@ -575,7 +575,7 @@ app_spawn_begin(struct worker *w, struct app *a, int *report, char **cause)
 	struct shim_request sr = { 0 };
 	char *exitpath;
 
-	/* A new run: the record of the last one's end goes first (the file stays). */
+	/* A new run: the record of the last one's end goes (the file stays). */
 	exitpath = xasprintf("%s/exit", a->dir);
 	if (truncate(exitpath, 0) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot empty %s", a->id, exitpath);
