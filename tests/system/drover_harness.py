@@ -61,9 +61,22 @@ def unique_tag():
 
 def free_port():
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1.  The sockets stay bound until
+    all are chosen: one port asked for twice in a row may come back twice."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def wait_until(fn, timeout=TIMEOUT, interval=0.1, desc=None, fail_if=None):
@@ -377,8 +390,7 @@ class Cluster:
         self.tag = tag
         if mode == "loopback":
             self.master_host = "127.0.0.1"
-            self.bind_port = free_port()
-            self.api_port = free_port()
+            self.bind_port, self.api_port = free_ports(2)
             self.master_ns = None
         else:
             # Namespace-local addresses and ports: nothing leaks to the host.

@@ -37,7 +37,7 @@ def _ours_left(needles):
 
 
 def test_dev_leaves_no_process_behind(drover_bin, tmp_path):
-    p1, p2 = h.free_port(), h.free_port()
+    p1, p2 = h.free_ports(2)
     needles = ["127.0.0.1:%d" % p1, "127.0.0.1:%d" % p2]
     out_path = os.path.join(str(tmp_path), "dev.stdout")
     err_path = os.path.join(str(tmp_path), "dev.stderr")
