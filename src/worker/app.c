@@ -80,13 +80,20 @@ app_find(struct worker *w, const char *id)
 	return w->app_index != NULL ? zhashx_lookup(w->app_index, id) : NULL;
 }
 
-/* a joins w->apps: findable by id (a worker keeps a thousand dead apps). */
+/*
+ * a joins w->apps (the caller links it there): findable by id, and on the
+ * live list until app_live_prune finds it done with (a worker keeps a
+ * thousand dead apps, which each loop turn would otherwise walk past
+ * several times).
+ */
 static void
 app_index_add(struct worker *w, struct app *a)
 {
 	if (w->app_index == NULL)
 		w->app_index = zhashx_new();
 	zhashx_update(w->app_index, a->id, a);
+	a->next_live = w->live;
+	w->live = a;
 }
 
 bool
@@ -100,6 +107,34 @@ static bool
 app_is_dead(const struct app *a)
 {
 	return a->phase == APP_EXITED || a->phase == APP_FAILED;
+}
+
+/*
+ * Drop from the live list the apps done with for good: dead (for good),
+ * with no shim left to reap and no log to watch.
+ */
+static void
+app_live_prune(struct worker *w)
+{
+	struct app **p = &w->live;
+
+	while (*p != NULL) {
+		if (app_is_dead(*p) && (*p)->shim_pid == 0 && (*p)->watch == -1)
+			*p = (*p)->next_live;
+		else
+			p = &(*p)->next_live;
+	}
+}
+
+/* Take a off the live list, if it is there (it is about to be freed). */
+static void
+app_live_remove(struct worker *w, struct app *a)
+{
+	for (struct app **p = &w->live; *p != NULL; p = &(*p)->next_live)
+		if (*p == a) {
+			*p = a->next_live;
+			return;
+		}
 }
 
 /* The kernel's view of a live process, in the words ps uses. */
@@ -1152,6 +1187,7 @@ app_collect(struct worker *w, int64_t wall)
 		    (long long)(wall - a->ended_at) / 1000);
 		app_unwatch(w, a);
 		app_remove_files(w, a);
+		app_live_remove(w, a);
 		app_free(a);
 	}
 }
@@ -1159,7 +1195,8 @@ app_collect(struct worker *w, int64_t wall)
 void
 app_tick(struct worker *w, int64_t now)
 {
-	for (struct app *a = w->apps; a != NULL; a = a->next) {
+	app_live_prune(w);
+	for (struct app *a = w->live; a != NULL; a = a->next_live) {
 		if (a->phase == APP_STOPPING && a->kill_at != 0 &&
 		    now >= a->kill_at)
 			app_transition(w, a, APP_EV_DEADLINE);
@@ -1188,7 +1225,8 @@ app_shim_fds(struct worker *w, int *fds, struct app **apps, int max)
 {
 	int n = 0;
 
-	for (struct app *a = w->apps; a != NULL && n < max; a = a->next) {
+	for (struct app *a = w->live; a != NULL && n < max;
+	    a = a->next_live) {
 		if (a->shim_pid == 0 || a->shim_pidfd == -1)
 			continue;
 		fds[n] = a->shim_pidfd;
@@ -1222,7 +1260,9 @@ app_watch_events(struct worker *w)
 		for (char *p = buf; p < buf + n;
 		     p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
-			for (struct app *a = w->apps; a != NULL; a = a->next) {
+			/* A watched app is on the live list (see prune). */
+			for (struct app *a = w->live; a != NULL;
+			    a = a->next_live) {
 				if (a->watch != ev->wd)
 					continue;
 				if (app_on_output != NULL)
@@ -1245,7 +1285,8 @@ app_check_fds(struct worker *w, int *fds, bool *want_write,
 {
 	int n = 0;
 
-	for (struct app *a = w->apps; a != NULL && n < max; a = a->next) {
+	for (struct app *a = w->live; a != NULL && n < max;
+	    a = a->next_live) {
 		if (a->check == NULL || a->phase != APP_RUNNING ||
 		    (fds[n] = check_fd(a->check, &want_write[n])) == -1)
 			continue;
@@ -1416,6 +1457,7 @@ app_free_all(struct worker *w, bool kill_apps)
 		app_free(a);
 	}
 	w->apps = NULL;
+	w->live = NULL;
 	zhashx_destroy(&w->app_index);
 	free(w->starting);
 	w->starting = NULL;

@@ -115,6 +115,7 @@ struct app {
 	 */
 	char *state_entry;
 	struct app *next;
+	struct app *next_live; /* w->live */
 };
 
 /* Its leader runs (it has a process to signal and to measure). */

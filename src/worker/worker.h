@@ -49,6 +49,11 @@ struct worker {
 	struct nodeload load;
 	uint32_t next_request_id;
 	struct app *apps;	     /* newest first */
+	/*
+	 * The apps of w->apps that may not be dead yet: what the loop's
+	 * per-turn walks visit, rather than the thousand dead apps kept.
+	 */
+	struct app *live;
 	struct appdirs *appdirs;     /* apps' directories made ahead */
 	struct _zhashx_t *app_index; /* id -> struct app, for app_find */
 	/* Launches whose shims are starting their apps (app_finish_starts). */
