@@ -12,9 +12,9 @@
  * on SHIM_SPEC_FD and the report pipe on SHIM_REPORT_FD.
  */
 #include <errno.h>
-#include <sched.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
