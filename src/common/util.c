@@ -285,26 +285,24 @@ util_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* Write to a temporary name and rename it over path; fsync both if asked. */
-static int
-util_replace_file(const char *path, const void *data, size_t len,
-    unsigned mode, bool sync)
+int
+util_write_file_atomic(const char *path, const void *data, size_t len,
+    unsigned mode)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, saved;
 
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) == -1)
 		goto fail;
-	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1)
-		goto fail_fd;
-	if (sync && fsync(fd) == -1)
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1)
 		goto fail_fd;
 	if (close(fd) == -1)
 		goto fail_unlink;
 	if (rename(tmp, path) == -1)
 		goto fail_unlink;
 	free(tmp);
-	return sync ? util_fsync_dir_of(path) : 0;
+	return util_fsync_dir_of(path);
 
 fail_fd:
 	saved = errno;
@@ -322,55 +320,6 @@ fail:
 }
 
 int
-util_write_file_atomic(const char *path, const void *data, size_t len,
-    unsigned mode)
-{
-	return util_replace_file(path, data, len, mode, true);
-}
-
-int
-util_write_file_swap(const char *path, const void *data, size_t len,
-    unsigned mode)
-{
-	char *prev = xasprintf("%s.prev", path);
-	int fd, saved;
-
-	if ((fd = open(prev, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
-		goto fail;
-	/*
-	 * Over the old bytes, then cut to size: never truncated to 0 first,
-	 * which on ext4 (auto_da_alloc) has close start writing it out.
-	 */
-	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
-	    ftruncate(fd, (off_t)len) == -1)
-		goto fail_fd;
-	if (close(fd) == -1)
-		goto fail;
-	if (renameat2(AT_FDCWD, prev, AT_FDCWD, path, RENAME_EXCHANGE) == -1 &&
-	    rename(prev, path) == -1)
-		goto fail;
-	free(prev);
-	return 0;
-
-fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
-fail:
-	saved = errno;
-	free(prev);
-	errno = saved;
-	return -1;
-}
-
-int
-util_write_file_replace(const char *path, const void *data, size_t len,
-    unsigned mode)
-{
-	return util_replace_file(path, data, len, mode, false);
-}
-
-int
 util_write_file_in_place(const char *path, const void *data, size_t len,
     unsigned mode)
 {
@@ -378,7 +327,11 @@ util_write_file_in_place(const char *path, const void *data, size_t len,
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
 		return -1;
-	if (util_write_all(fd, data, len) == -1 ||
+	/*
+	 * Over the old bytes, then cut to size: never truncated to 0 first,
+	 * which on ext4 (auto_da_alloc) has close start writing it out.
+	 */
+	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
 	    ftruncate(fd, (off_t)len) == -1) {
 		saved = errno;
 		close(fd);
@@ -386,6 +339,23 @@ util_write_file_in_place(const char *path, const void *data, size_t len,
 		return -1;
 	}
 	return close(fd);
+}
+
+int
+util_write_file_swap(const char *path, const void *data, size_t len,
+    unsigned mode)
+{
+	char *prev = xasprintf("%s.prev", path);
+	int rc, saved;
+
+	rc = util_write_file_in_place(prev, data, len, mode);
+	if (rc == 0 && renameat2(AT_FDCWD, prev, AT_FDCWD, path,
+	    RENAME_EXCHANGE) == -1 && rename(prev, path) == -1)
+		rc = -1;
+	saved = errno;
+	free(prev);
+	errno = saved;
+	return rc;
 }
 
 void

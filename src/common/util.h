@@ -62,28 +62,24 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
- * The same without either fsync: other processes see the old content or the
- * new, never half, and so does a process that crashed and started again
- * (the page cache outlives it); a power loss or a kernel crash may leave
- * the old file, an empty one, or none. For files that only serve a restart
- * of a process, not of the machine.
- */
-int util_write_file_replace(const char *path, const void *data, size_t len,
-    unsigned mode);
-
-/*
- * Write data over path's content, in the same inode (created if missing),
- * and cut it to len: no new inode (see util_write_file_swap), but a reader
- * may see it half written. For a file read only once its writer is gone,
- * whose reader takes a short or empty one for none. Not fsynced either.
+ * Write data over path's content, in the same inode (created if missing,
+ * given mode either way), and cut it to len: no new inode (see
+ * util_write_file_swap), but a reader may see it half written. For a file
+ * read only once its writer is gone, whose reader takes a short or empty
+ * one for none. Not fsynced.
  */
 int util_write_file_in_place(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
- * Like util_write_file_replace, for a file rewritten again and again: the
- * bytes go over the previous version, kept as PATH.prev, and the two names
- * are then exchanged (renameat2 RENAME_EXCHANGE), so no file is created or
+ * A whole file replaced without fsync, for one rewritten again and again:
+ * other processes see the old content or the new, never half, and so does
+ * a process that crashed and started again (the page cache outlives it); a
+ * power loss or a kernel crash may leave either, or an empty file. For
+ * files that only serve a restart of a process, not of the machine. The
+ * bytes go over the previous version, kept as PATH.prev
+ * (util_write_file_in_place), and the two names are then exchanged
+ * (renameat2 RENAME_EXCHANGE), so no file is created or
  * deleted per write (on ext4 without a journal, each new file costs a scan
  * past the recently deleted ones) and no rename replaces an existing file
  * (on ext4, auto_da_alloc then starts writing the new one out: 4 times the

@@ -81,14 +81,15 @@ app_find(struct worker *w, const char *id)
 }
 
 /*
- * a joins w->apps (the caller links it there): findable by id, and on the
- * live list until app_live_prune finds it done with (a worker keeps a
- * thousand dead apps, which each loop turn would otherwise walk past
- * several times).
+ * a joins w->apps, newest first: findable by id, and on the live list
+ * until app_live_prune finds it done with (a worker keeps a thousand dead
+ * apps, which each loop turn would otherwise walk past several times).
  */
 static void
-app_index_add(struct worker *w, struct app *a)
+app_join(struct worker *w, struct app *a)
 {
+	a->next = w->apps;
+	w->apps = a;
 	if (w->app_index == NULL)
 		w->app_index = zhashx_new();
 	zhashx_update(w->app_index, a->id, a);
@@ -126,10 +127,14 @@ app_live_prune(struct worker *w)
 	}
 }
 
-/* Take a off the live list, if it is there (it is about to be freed). */
+/*
+ * a, about to be freed, leaves the index and the live list (if still on
+ * it); the caller has unlinked it from w->apps.
+ */
 static void
-app_live_remove(struct worker *w, struct app *a)
+app_leave(struct worker *w, struct app *a)
 {
+	zhashx_delete(w->app_index, a->id);
 	for (struct app **p = &w->live; *p != NULL; p = &(*p)->next_live)
 		if (*p == a) {
 			*p = a->next_live;
@@ -731,9 +736,7 @@ app_launched(struct worker *w, struct app *a, uint32_t req_id,
 		if (a->check != NULL)
 			check_start(a->check, a->run_since);
 	}
-	a->next = w->apps;
-	w->apps = a;
-	app_index_add(w, a);
+	app_join(w, a);
 	/*
 	 * Recorded before the reply: a worker restarted now still knows it.
 	 * The reply waits for the end of the loop turn, when one save records
@@ -1181,13 +1184,12 @@ app_collect(struct worker *w, int64_t wall)
 			continue;
 		}
 		*p = a->next;
-		zhashx_delete(w->app_index, a->id);
 		w->state_dirty = true;
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
 		app_unwatch(w, a);
 		app_remove_files(w, a);
-		app_live_remove(w, a);
+		app_leave(w, a);
 		app_free(a);
 	}
 }
@@ -1676,9 +1678,7 @@ app_adopt_all(struct worker *w)
 	for (size_t i = n; i-- > 0;) {
 		struct app *a = app_from_state(w, &v[i]);
 
-		a->next = w->apps;
-		w->apps = a;
-		app_index_add(w, a);
+		app_join(w, a);
 		app_adopt(w, a, &v[i]);
 	}
 	app_adopting = false;

@@ -90,7 +90,7 @@ test_take_fill_recycle(void **state)
 	assert_int_equal(count_entries(pool), APPDIR_SPARES - 1);
 	assert_int_equal(file_size(log), 0);
 	assert_int_equal(file_size(exitfile), 0);
-	assert_int_equal(util_write_file_replace(log, "hello\n", 6, 0640), 0);
+	assert_int_equal(util_write_file_atomic(log, "hello\n", 6, 0640), 0);
 	assert_int_equal(util_write_file_in_place(exitfile, "exited 0\n", 9,
 	    0600), 0);
 	assert_int_equal(stat(exitfile, &before), 0);
@@ -115,7 +115,7 @@ test_take_fill_recycle(void **state)
 
 	/* A target that exists already: refused, the directory kept. */
 	assert_int_equal(mkdir(app, 0750), 0);
-	assert_int_equal(util_write_file_replace(log, "x", 1, 0640), 0);
+	assert_int_equal(util_write_file_atomic(log, "x", 1, 0640), 0);
 	assert_int_equal(appdirs_take(d, app), -1);
 	assert_int_equal(count_entries(pool), APPDIR_SPARES);
 	appdirs_free(d);
