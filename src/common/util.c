@@ -342,6 +342,23 @@ util_write_file_in_place(const char *path, const void *data, size_t len,
 }
 
 int
+util_empty_file(const char *path)
+{
+	struct stat st;
+	int fd, saved;
+
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || (st.st_size > 0 && ftruncate(fd, 0) == -1)) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
+}
+
+int
 util_write_file_swap(const char *path, const void *data, size_t len,
     unsigned mode)
 {

@@ -72,6 +72,15 @@ int util_write_file_in_place(const char *path, const void *data, size_t len,
     unsigned mode);
 
 /*
+ * Cut an existing file to nothing, if it holds anything: 0, or -1 with
+ * errno (ENOENT when it is missing). Through an open descriptor, closed
+ * again, never truncate(2) by name: on ext4 (auto_da_alloc) a file cut to
+ * nothing has its next writer's close start writing it out, until a close
+ * through the descriptor that cut it clears that.
+ */
+int util_empty_file(const char *path);
+
+/*
  * A whole file replaced without fsync, for one rewritten again and again:
  * other processes see the old content or the new, never half, and so does
  * a process that crashed and started again (the page cache outlives it); a

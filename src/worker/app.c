@@ -617,7 +617,7 @@ app_spawn_begin(struct worker *w, struct app *a, int *report, char **cause)
 
 	/* A new run: the record of the last one's end goes (the file stays). */
 	exitpath = xasprintf("%s/exit", a->dir);
-	if (truncate(exitpath, 0) == -1 && errno != ENOENT)
+	if (util_empty_file(exitpath) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot empty %s", a->id, exitpath);
 	free(exitpath);
 	sr.id = a->id;

@@ -219,6 +219,33 @@ test_util_file_in_place(void **state)
 	free(path);
 }
 
+/* Emptied in the same inode; an empty file is left as it is; none: ENOENT. */
+static void
+test_util_empty_file(void **state)
+{
+	char *path = test_util_path(state, "exit"), *buf;
+	struct stat first, st;
+	size_t len = 1;
+
+	assert_int_equal(util_write_file_in_place(path, "exited 3\n", 9, 0600),
+	    0);
+	assert_int_equal(stat(path, &first), 0);
+	assert_int_equal(util_empty_file(path), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_ino, first.st_ino);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(util_empty_file(path), 0);
+	buf = util_read_file(path, 1024, &len);
+	assert_non_null(buf);
+	assert_int_equal(len, 0);
+	free(buf);
+	free(path);
+	path = test_util_path(state, "missing");
+	assert_int_equal(util_empty_file(path), -1);
+	assert_int_equal(errno, ENOENT);
+	free(path);
+}
+
 /* The mode is exactly what was asked, whatever the umask. */
 static void
 test_util_file_mode_ignores_umask(void **state)
@@ -527,6 +554,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_util_file_round_trip,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(test_util_file_in_place,
+		    test_util_setup, test_util_teardown),
+		cmocka_unit_test_setup_teardown(test_util_empty_file,
 		    test_util_setup, test_util_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_util_file_mode_ignores_umask, test_util_setup,
