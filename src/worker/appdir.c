@@ -31,10 +31,22 @@ static const struct {
 struct appdirs {
 	char *pool;  /* DIR/spare-dirs: the ready directories, named 0, 1, ... */
 	char *apps;  /* DIR/apps */
-	char *ready[APPDIR_SPARES];
-	int n;
+	char **ready; /* n of them, room for cap */
+	int n, cap;
 	unsigned long next; /* the name of the next one made */
 };
+
+/* Add a ready directory (path, allocated) to the pool. */
+static void
+appdirs_push(struct appdirs *d, char *path)
+{
+	if (d->n == d->cap) {
+		d->cap = d->cap == 0 ? APPDIR_SPARES : d->cap * 2;
+		d->ready = xreallocarray(d->ready, (size_t)d->cap,
+		    sizeof *d->ready);
+	}
+	d->ready[d->n++] = path;
+}
 
 /* Remove a ready directory (its empty files, then itself). */
 static void
@@ -94,8 +106,8 @@ appdirs_open(const char *dir)
 		if (*end == '\0' && k >= d->next)
 			d->next = k + 1;
 		path = xasprintf("%s/%s", d->pool, e->d_name);
-		if (*end == '\0' && d->n < APPDIR_SPARES)
-			d->ready[d->n++] = path;
+		if (*end == '\0' && d->n < APPDIR_KEEP_MAX)
+			appdirs_push(d, path);
 		else {
 			appdirs_remove(path);
 			free(path);
@@ -112,6 +124,7 @@ appdirs_free(struct appdirs *d)
 		return;
 	for (int i = 0; i < d->n; i++)
 		free(d->ready[i]);
+	free(d->ready);
 	free(d->pool);
 	free(d->apps);
 	free(d);
@@ -163,7 +176,7 @@ appdirs_fill(struct appdirs *d)
 			free(path);
 			return;
 		}
-		d->ready[d->n++] = path;
+		appdirs_push(d, path);
 	}
 }
 
@@ -172,7 +185,7 @@ appdirs_recycle(struct appdirs *d, const char *path)
 {
 	char *dst;
 
-	if (d->n == APPDIR_SPARES) {
+	if (d->n >= APPDIR_KEEP_MAX) {
 		appdirs_remove(path);
 		return 0;
 	}
@@ -192,6 +205,6 @@ appdirs_recycle(struct appdirs *d, const char *path)
 		errno = saved;
 		return -1;
 	}
-	d->ready[d->n++] = dst;
+	appdirs_push(d, dst);
 	return 0;
 }

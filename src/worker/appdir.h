@@ -12,8 +12,15 @@
 #ifndef DROVER_APPDIR_H
 #define DROVER_APPDIR_H
 
-/* How many ready directories are kept. */
+/* How many ready directories are made ahead of the launches. */
 #define APPDIR_SPARES 8
+/*
+ * How many are kept at most, most of them recycled: the worker forgets the
+ * dead apps past its retention once a second, all at once, so the pool has
+ * to take a second's launches for none of their directories to be removed
+ * and made again (3 inodes each, 4 KiB of disk).
+ */
+#define APPDIR_KEEP_MAX 1024
 
 struct appdirs;
 
@@ -37,8 +44,8 @@ void appdirs_fill(struct appdirs *);
 /*
  * path is the directory of an app the worker forgets, emptied but for its
  * output.log and exit file: keep it (the two cut to nothing, in the same
- * inodes) for a later launch, or remove it when the pool is full. Returns
- * 0, or -1 with errno.
+ * inodes) for a later launch, or remove it when the pool holds
+ * APPDIR_KEEP_MAX. Returns 0, or -1 with errno.
  */
 int appdirs_recycle(struct appdirs *, const char *path);
 

@@ -107,17 +107,30 @@ test_take_fill_recycle(void **state)
 	assert_int_equal(after.st_ino, before.st_ino);
 	assert_int_equal(after.st_mode & 0777, 0600);
 
-	/* A full pool removes what comes back. */
+	/*
+	 * Past the spares made ahead, what comes back is kept too (a
+	 * second's forgotten apps come back at once), up to APPDIR_KEEP_MAX;
+	 * beyond that it is removed.
+	 */
 	appdirs_fill(d);
 	assert_int_equal(appdirs_recycle(d, app), 0);
 	assert_int_equal(access(app, F_OK), -1);
-	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	assert_int_equal(count_entries(pool), APPDIR_SPARES + 1);
+	for (int i = APPDIR_SPARES + 1; i <= APPDIR_KEEP_MAX; i++) {
+		assert_int_equal(mkdir(app, 0750), 0);
+		assert_int_equal(appdirs_recycle(d, app), 0);
+	}
+	assert_int_equal(count_entries(pool), APPDIR_KEEP_MAX);
+	assert_int_equal(mkdir(app, 0750), 0);
+	assert_int_equal(appdirs_recycle(d, app), 0);
+	assert_int_equal(access(app, F_OK), -1);
+	assert_int_equal(count_entries(pool), APPDIR_KEEP_MAX);
 
 	/* A target that exists already: refused, the directory kept. */
 	assert_int_equal(mkdir(app, 0750), 0);
 	assert_int_equal(util_write_file_atomic(log, "x", 1, 0640), 0);
 	assert_int_equal(appdirs_take(d, app), -1);
-	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	assert_int_equal(count_entries(pool), APPDIR_KEEP_MAX);
 	appdirs_free(d);
 
 	/* A new worker on the same dir takes up what was left ready. */
@@ -126,8 +139,7 @@ test_take_fill_recycle(void **state)
 	rmdir(app);
 	assert_int_equal(appdirs_take(d, app), 0);
 	assert_int_equal(file_size(log), 0);
-	appdirs_fill(d);
-	assert_int_equal(count_entries(pool), APPDIR_SPARES);
+	assert_int_equal(count_entries(pool), APPDIR_KEEP_MAX - 1);
 	appdirs_free(d);
 	free(pool);
 	free(app);
