@@ -1105,7 +1105,8 @@ app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
 	struct worker *w = arg;
 
 	(void)ru;
-	for (struct app *a = w->apps; a != NULL; a = a->next) {
+	/* An app with a shim is on the live list until it is reaped. */
+	for (struct app *a = w->live; a != NULL; a = a->next_live) {
 		if (a->shim_pid != pid || !a->shim_is_child)
 			continue;
 		app_shim_ended(w, a, status);
@@ -1311,7 +1312,7 @@ app_live_states(struct worker *w, int *alive)
 	json_t *list = json_array();
 
 	*alive = 0;
-	for (struct app *a = w->apps; a != NULL; a = a->next) {
+	for (struct app *a = w->live; a != NULL; a = a->next_live) {
 		if (app_is_dead(a))
 			continue;
 		(*alive)++;
@@ -1471,12 +1472,26 @@ app_save_state(struct worker *w, bool force)
 	int64_t now = util_now_ms(), wall = util_wall_ms();
 	char **entries = NULL, *path;
 	size_t n = 0, cap = 0;
-	int dead_kept = 0;
+	int dead_kept = 0, others = 0;
 
 	if (!force && !w->state_dirty)
 		return;
+	/* Every app not dead is on the live list, a short one. */
+	for (struct app *a = w->live; a != NULL; a = a->next_live)
+		if (!app_is_dead(a))
+			others++;
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		bool dead = app_is_dead(a);
+
+		/*
+		 * The rest are dead ones past APP_STATE_DEAD_MAX: not walked
+		 * (the newest come first, the thousand kept for their logs
+		 * last).
+		 */
+		if (others == 0 && dead_kept >= APP_STATE_DEAD_MAX)
+			break;
+		if (!dead)
+			others--;
 
 		/*
 		 * The file is rewritten at every change: it holds the apps a
@@ -1544,7 +1559,7 @@ app_save_state(struct worker *w, bool force)
 	else
 		w->state_dirty = false;
 	/* A live app's entry changes with time (stop_deadline): not kept. */
-	for (struct app *a = w->apps; a != NULL; a = a->next)
+	for (struct app *a = w->live; a != NULL; a = a->next_live)
 		if (!app_is_dead(a)) {
 			free(a->state_entry);
 			a->state_entry = NULL;

@@ -180,6 +180,12 @@ appdirs_fill(struct appdirs *d)
 	}
 }
 
+bool
+appdirs_short(const struct appdirs *d)
+{
+	return d->n < APPDIR_SPARES;
+}
+
 int
 appdirs_recycle(struct appdirs *d, const char *path)
 {

@@ -12,6 +12,8 @@
 #ifndef DROVER_APPDIR_H
 #define DROVER_APPDIR_H
 
+#include <stdbool.h>
+
 /* How many ready directories are made ahead of the launches. */
 #define APPDIR_SPARES 8
 /*
@@ -40,6 +42,8 @@ int appdirs_take(struct appdirs *, const char *path);
 
 /* Make ready directories until there are APPDIR_SPARES (between launches). */
 void appdirs_fill(struct appdirs *);
+/* Whether appdirs_fill has any to make. */
+bool appdirs_short(const struct appdirs *);
 
 /*
  * path is the directory of an app the worker forgets, emptied but for its
