@@ -522,9 +522,9 @@ worker_loop(struct worker *w)
 			 * ZeroMQ's I/O thread sends the answers. On a busy
 			 * machine (the app just launched has a CPU) it waits
 			 * for this thread's CPU, and the scheduler does not
-			 * preempt for it: a launch's answer waited for the
-			 * directories made below, 0.13 ms in the latency
-			 * benchmark. Its turn first.
+			 * preempt for it: in a scheduler trace of a launch,
+			 * the answer waited 0.13 ms for the directories made
+			 * below. Its turn first.
 			 */
 			if (answered && appdirs_short(w->appdirs))
 				sched_yield();
