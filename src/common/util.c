@@ -285,6 +285,17 @@ util_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Close fd after a failure, keeping the failure's errno: -1. */
+static int
+util_close_failed(int fd)
+{
+	int saved = errno;
+
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
 int
 util_write_file_atomic(const char *path, const void *data, size_t len,
     unsigned mode)
@@ -305,9 +316,7 @@ util_write_file_atomic(const char *path, const void *data, size_t len,
 	return util_fsync_dir_of(path);
 
 fail_fd:
-	saved = errno;
-	close(fd);
-	errno = saved;
+	util_close_failed(fd);
 fail_unlink:
 	saved = errno;
 	unlink(tmp);
@@ -323,7 +332,7 @@ int
 util_write_file_in_place(const char *path, const void *data, size_t len,
     unsigned mode)
 {
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode)) == -1)
 		return -1;
@@ -332,12 +341,8 @@ util_write_file_in_place(const char *path, const void *data, size_t len,
 	 * which on ext4 (auto_da_alloc) has close start writing it out.
 	 */
 	if (fchmod(fd, mode) == -1 || util_write_all(fd, data, len) == -1 ||
-	    ftruncate(fd, (off_t)len) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	    ftruncate(fd, (off_t)len) == -1)
+		return util_close_failed(fd);
 	return close(fd);
 }
 
@@ -345,16 +350,12 @@ int
 util_empty_file(const char *path)
 {
 	struct stat st;
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstat(fd, &st) == -1 || (st.st_size > 0 && ftruncate(fd, 0) == -1)) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (fstat(fd, &st) == -1 || (st.st_size > 0 && ftruncate(fd, 0) == -1))
+		return util_close_failed(fd);
 	return close(fd);
 }
 

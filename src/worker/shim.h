@@ -5,9 +5,10 @@
  * which forks a shim per launch (shim-main.c, shim_start_begin); the shim
  * is the app's parent and holds its output pipe, writes the output to the
  * app's log (rotating), reaps the app, records how it ended in
- * DIR/apps/ID/exit (replaced whole; not fsynced, for the reason
- * workerstate_write gives) and exits. The worker learns of the end from the shim's exit: SIGCHLD while
- * the shim is its child, a pidfd after a worker restart.
+ * DIR/apps/ID/exit (written over in place; not fsynced, for the reason
+ * workerstate_write gives) and exits. The worker learns of the end from
+ * the shim's exit: SIGCHLD while the shim is its child, a pidfd after a
+ * worker restart.
  */
 #ifndef DROVER_SHIM_H
 #define DROVER_SHIM_H
@@ -21,8 +22,8 @@
 /*
  * How the worker and the shim talk: the shim finds the request (JSON, see
  * shim_start_begin) on SHIM_SPEC_FD and says how the start went, in one
- * line of at most SHIM_REPORT_MAX bytes, on SHIM_REPORT_FD: "started PID START
- * SHIM_PID" (the app's pid and /proc start time, then the shim's own) or
+ * line of at most SHIM_REPORT_MAX bytes, on SHIM_REPORT_FD: "started PID
+ * START SHIM_PID" (the app's pid and /proc start time, then the shim's own) or
  * "failed CAUSE". A worker may exec a drover-shim of another version (after
  * an upgrade in place), so this only ever grows compatibly: an older worker
  * starts `drover-shim ID` itself and reads the first two numbers.

@@ -16,28 +16,7 @@
 #include <cmocka.h>
 
 #include "master/db.h"
-
-static int
-test_db_setup(void **state)
-{
-	char tmpl[] = "/tmp/drover-test-db-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-
-	assert_non_null(dir);
-	*state = strdup(dir);
-	return 0;
-}
-
-static int
-test_db_teardown(void **state)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-	assert_int_equal(system(cmd), 0);
-	free(*state);
-	return 0;
-}
+#include "testdir.h"
 
 static struct db *
 test_db_open(void **state)
@@ -174,16 +153,16 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 		    test_db_transactions_are_numbered_and_committed,
-		    test_db_setup, test_db_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_db_commit_soon_wants_a_commit_once, test_db_setup,
-		    test_db_teardown),
+		    test_db_commit_soon_wants_a_commit_once, testdir_setup,
+		    testdir_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_db_app_rows_survive_a_reopen_and_deletion,
-		    test_db_setup, test_db_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_db_close_commits_the_last_writes,
-		    test_db_setup, test_db_teardown),
+		    testdir_setup, testdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

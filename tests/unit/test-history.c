@@ -13,38 +13,18 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
 #include <sqlite3.h>
 
 #include "master/db.h"
 #include "master/history.h"
+#include "testdir.h"
 
 #define MIN_MS 60000LL
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 /* A "now" on a minute boundary, so the arithmetic below is exact. */
 #define NOW (1800000000LL * 1000)
-
-static int
-test_history_setup(void **state)
-{
-	char tmpl[] = "/tmp/drover-test-history-XXXXXX";
-	char *dir = mkdtemp(tmpl);
-
-	assert_non_null(dir);
-	*state = strdup(dir);
-	return 0;
-}
-
-static int
-test_history_teardown(void **state)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", (char *)*state);
-	assert_int_equal(system(cmd), 0);
-	free(*state);
-	return 0;
-}
 
 static struct db *
 test_history_open(void **state, const char *name)
@@ -388,20 +368,20 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_history_too_old_is_dropped,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_history_compact_averages_old_minutes,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_history_compact_twice_changes_nothing,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_history_minutes_expire_after_30_days,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_history_series_steps_and_apps,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_history_migrates_schema_1,
-		    test_history_setup, test_history_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test(test_history_parses_a_wire_sample),
 		cmocka_unit_test(test_history_refuses_bad_wire_samples),
 	};

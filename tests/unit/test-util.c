@@ -16,30 +16,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
-
-/* A fresh temporary directory per test, removed (with its content) after. */
-static int
-test_util_setup(void **state)
-{
-	char *dir = strdup("/tmp/drover-test-util.XXXXXX");
-
-	if (dir == NULL || mkdtemp(dir) == NULL)
-		return -1;
-	*state = dir;
-	return 0;
-}
-
-static int
-test_util_teardown(void **state)
-{
-	char *dir = *state, cmd[256];
-	int rc;
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	rc = system(cmd);
-	free(dir);
-	return rc == 0 ? 0 : -1;
-}
+#include "testdir.h"
 
 static char *
 test_util_path(void **state, const char *name)
@@ -552,33 +529,33 @@ main(void)
 		cmocka_unit_test(test_util_hostport_bad_port),
 		cmocka_unit_test(test_util_hostport_empty),
 		cmocka_unit_test_setup_teardown(test_util_file_round_trip,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_file_in_place,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_empty_file,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_util_file_mode_ignores_umask, test_util_setup,
-		    test_util_teardown),
+		    test_util_file_mode_ignores_umask, testdir_setup,
+		    testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_file_large,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_read_file_over_max,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_util_read_file_exactly_buffer_size, test_util_setup,
-		    test_util_teardown),
+		    test_util_read_file_exactly_buffer_size, testdir_setup,
+		    testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_read_file_missing,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_write_file_no_dir,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test(test_util_format_age),
 		cmocka_unit_test(test_util_parse_duration),
 		cmocka_unit_test(test_util_parse_since),
 		cmocka_unit_test(test_util_pass_fds),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p_over_file,
-		    test_util_setup, test_util_teardown),
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test(test_util_chomp),
 		cmocka_unit_test(test_util_random_hex),
 		cmocka_unit_test(test_util_clocks),
