@@ -257,13 +257,40 @@ app_send_error(struct worker *w, struct msg *req, const char *fmt, ...)
 	    "type", msg_type_name(req->type)));
 }
 
-/* Its record changed: the state file is out of date, its entry too. */
+/*
+ * Its record changed: the state file is out of date, its entry too, and
+ * the next save appends the new one to the journal.
+ */
 static void
 app_changed(struct worker *w, struct app *a)
 {
 	w->state_dirty = true;
 	free(a->state_entry);
 	a->state_entry = NULL;
+	if (!a->journal_due) {
+		a->journal_due = true;
+		a->next_changed = w->changed;
+		w->changed = a;
+	}
+}
+
+/* a is forgotten: the journal says so, not what changed in it. */
+static void
+app_forgotten(struct worker *w, struct app *a)
+{
+	for (struct app **p = &w->changed; *p != NULL; p = &(*p)->next_changed)
+		if (*p == a) {
+			*p = a->next_changed;
+			break;
+		}
+	if (w->nforgotten == w->forgotten_cap) {
+		w->forgotten_cap = w->forgotten_cap == 0 ? 64 :
+		    w->forgotten_cap * 2;
+		w->forgotten = xreallocarray(w->forgotten, w->forgotten_cap,
+		    sizeof *w->forgotten);
+	}
+	w->forgotten[w->nforgotten++] = xstrdup(a->id);
+	w->state_dirty = true;
 }
 
 /* Tell the master an app changed (it ended). */
@@ -1185,7 +1212,7 @@ app_collect(struct worker *w, int64_t wall)
 			continue;
 		}
 		*p = a->next;
-		w->state_dirty = true;
+		app_forgotten(w, a);
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
 		app_unwatch(w, a);
@@ -1213,8 +1240,10 @@ app_tick(struct worker *w, int64_t now)
 			    a->backoff_ms != APP_BACKOFF_FIRST_MS &&
 			    now - a->run_since >= APP_BACKOFF_RESET_MS &&
 			    (a->check == NULL ||
-			    check_health(a->check) == CHECK_HEALTHY))
+			    check_health(a->check) == CHECK_HEALTHY)) {
 				a->backoff_ms = APP_BACKOFF_FIRST_MS;
+				app_changed(w, a);
+			}
 		}
 	}
 	if (now - w->last_collect >= 1000) {
@@ -1445,6 +1474,7 @@ app_free_all(struct worker *w, bool kill_apps)
 				continue;
 			/* Stopped on purpose: no later worker restarts it. */
 			a->user_stopped = true;
+			app_changed(w, a);
 			if (app_is_alive(a))
 				app_signal_group(a, SIGKILL);
 			else
@@ -1454,6 +1484,15 @@ app_free_all(struct worker *w, bool kill_apps)
 	}
 	/* Without kill_apps the apps run on: the next worker adopts them. */
 	app_save_state(w, true);
+	if (w->journal_fd != -1)
+		close(w->journal_fd);
+	w->journal_fd = -1;
+	w->changed = NULL;
+	for (size_t i = 0; i < w->nforgotten; i++)
+		free(w->forgotten[i]);
+	free(w->forgotten);
+	w->forgotten = NULL;
+	w->nforgotten = w->forgotten_cap = 0;
 	for (a = w->apps; a != NULL; a = next) {
 		next = a->next;
 		app_unwatch(w, a);
@@ -1466,16 +1505,69 @@ app_free_all(struct worker *w, bool kill_apps)
 	w->starting = NULL;
 }
 
-void
-app_save_state(struct worker *w, bool force)
+/*
+ * a's entry in the state file, encoded now (kept in a->state_entry until
+ * app_changed drops it).
+ */
+static const char *
+app_state_entry(struct app *a, int64_t now, int64_t wall)
 {
-	int64_t now = util_now_ms(), wall = util_wall_ms();
+	struct workerstate_app s = { 0 };
+	bool dead = app_is_dead(a);
+
+	if (a->state_entry != NULL)
+		return a->state_entry;
+	s.id = a->id;
+	s.name = a->name;
+	s.path = a->path;
+	s.artifact = a->artifact;
+	s.cwd = a->cwd;
+	s.args = a->args;
+	/* What a dead app ran is of no more use (and may hold secrets). */
+	s.argv = dead ? NULL : a->argv;
+	s.envp = dead ? NULL : a->envp;
+	s.check = a->check_spec;
+	s.phase = a->phase;
+	s.restart = a->restart;
+	s.max_restarts = a->max_restarts;
+	s.restarts = a->restarts;
+	s.backoff_ms = a->backoff_ms;
+	s.user_stopped = a->user_stopped;
+	s.log_max = a->log_max;
+	s.log_keep = a->log_keep;
+	s.shim_pid = a->shim_pid;
+	s.shim_start = a->shim_start;
+	s.pid = a->pid > 0 ? a->pid : 0;
+	s.start = a->start;
+	s.started_at = a->started_at;
+	s.ended_at = a->ended_at;
+	/* A wall clock time: the same whenever it is encoded. */
+	if (a->phase == APP_STOPPING && a->kill_at != 0)
+		s.stop_deadline = wall + (a->kill_at > now ?
+		    a->kill_at - now : 0);
+	s.has_status = a->has_status;
+	s.status = a->status;
+	s.user_us = app_us_of(&a->ru.ru_utime);
+	s.sys_us = app_us_of(&a->ru.ru_stime);
+	s.maxrss_kb = a->ru.ru_maxrss;
+	snprintf(s.cause, sizeof s.cause, "%s", a->cause);
+	a->state_entry = workerstate_app_format(&s);
+	return a->state_entry;
+}
+
+/*
+ * Write the whole state file, of the next generation, and start its
+ * journal. It holds every app not dead and the newest APP_STATE_DEAD_MAX
+ * dead ones (for their logs), so that it costs the same after a million
+ * launches.
+ */
+static int
+app_write_state_file(struct worker *w, int64_t now, int64_t wall)
+{
 	char **entries = NULL, *path;
 	size_t n = 0, cap = 0;
-	int dead_kept = 0, others = 0;
+	int dead_kept = 0, others = 0, rc;
 
-	if (!force && !w->state_dirty)
-		return;
 	/* Every app not dead is on the live list, a short one. */
 	for (struct app *a = w->live; a != NULL; a = a->next_live)
 		if (!app_is_dead(a))
@@ -1492,80 +1584,94 @@ app_save_state(struct worker *w, bool force)
 			break;
 		if (!dead)
 			others--;
-
-		/*
-		 * The file is rewritten at every change: it holds the apps a
-		 * restarted worker must adopt, and only the newest dead ones
-		 * (for their logs), so a launch costs the same after a million.
-		 */
 		if (dead && ++dead_kept > APP_STATE_DEAD_MAX)
 			continue;
 		if (n == cap) {
 			cap = cap == 0 ? 128 : cap * 2;
 			entries = xreallocarray(entries, cap, sizeof *entries);
 		}
-		/*
-		 * A dead app's entry does not change any more: encoded once and
-		 * kept (app_changed drops it). Encoding the 100 dead apps again
-		 * at every save was about half the worker's CPU per launch.
-		 */
-		if (dead && a->state_entry != NULL) {
-			entries[n++] = a->state_entry;
-			continue;
-		}
-
-		struct workerstate_app s = { 0 };
-
-		s.id = a->id;
-		s.name = a->name;
-		s.path = a->path;
-		s.artifact = a->artifact;
-		s.cwd = a->cwd;
-		s.args = a->args;
-		/* What a dead app ran is of no more use (and may hold secrets). */
-		s.argv = dead ? NULL : a->argv;
-		s.envp = dead ? NULL : a->envp;
-		s.check = a->check_spec;
-		s.phase = a->phase;
-		s.restart = a->restart;
-		s.max_restarts = a->max_restarts;
-		s.restarts = a->restarts;
-		s.backoff_ms = a->backoff_ms;
-		s.user_stopped = a->user_stopped;
-		s.log_max = a->log_max;
-		s.log_keep = a->log_keep;
-		s.shim_pid = a->shim_pid;
-		s.shim_start = a->shim_start;
-		s.pid = a->pid > 0 ? a->pid : 0;
-		s.start = a->start;
-		s.started_at = a->started_at;
-		s.ended_at = a->ended_at;
-		if (a->phase == APP_STOPPING && a->kill_at != 0)
-			s.stop_deadline = wall + (a->kill_at > now ?
-			    a->kill_at - now : 0);
-		s.has_status = a->has_status;
-		s.status = a->status;
-		s.user_us = app_us_of(&a->ru.ru_utime);
-		s.sys_us = app_us_of(&a->ru.ru_stime);
-		s.maxrss_kb = a->ru.ru_maxrss;
-		snprintf(s.cause, sizeof s.cause, "%s", a->cause);
-		free(a->state_entry);
-		a->state_entry = workerstate_app_format(&s);
-		entries[n++] = a->state_entry;
+		entries[n++] = (char *)app_state_entry(a, now, wall);
 	}
 	path = xasprintf("%s/worker-state.json", w->dir);
-	if (workerstate_write(path, entries, n) == -1)
+	if ((rc = workerstate_write(path, w->state_generation + 1, entries,
+	    n)) == -1)
 		log_warn("cannot write %s", path);
-	else
-		w->state_dirty = false;
-	/* A live app's entry changes with time (stop_deadline): not kept. */
-	for (struct app *a = w->live; a != NULL; a = a->next_live)
-		if (!app_is_dead(a)) {
-			free(a->state_entry);
-			a->state_entry = NULL;
-		}
 	free(entries);
 	free(path);
+	if (rc == -1)
+		return -1;
+	w->state_generation++;
+	/* The old journal is for the file just replaced: empty it. */
+	if (w->journal_fd != -1)
+		close(w->journal_fd);
+	path = xasprintf("%s/worker-state.journal", w->dir);
+	if ((w->journal_fd = workerstate_journal_start(path,
+	    w->state_generation)) == -1)
+		log_warn("cannot start %s; the state file is written whole "
+		    "again at the next change", path);
+	w->journal_size = 0;
+	free(path);
+	return 0;
+}
+
+/* Append what changed since the last save to the journal. */
+static int
+app_append_journal(struct worker *w, int64_t now, int64_t wall)
+{
+	size_t n = 0, count = w->nforgotten;
+	char **lines;
+	ssize_t written;
+
+	for (struct app *a = w->changed; a != NULL; a = a->next_changed)
+		count++;
+	lines = xcalloc(count + 1, sizeof *lines);
+	/* A forgotten id first: an app may come back under it. */
+	for (size_t i = 0; i < w->nforgotten; i++)
+		lines[n++] = workerstate_forget_format(w->forgotten[i]);
+	/* The list is newest first; new apps go in in the order they came. */
+	n = count;
+	for (struct app *a = w->changed; a != NULL; a = a->next_changed)
+		lines[--n] = xstrdup(app_state_entry(a, now, wall));
+	written = workerstate_journal_append(w->journal_fd, lines, count);
+	util_strv_free(lines);
+	if (written == -1) {
+		log_warn("cannot append to %s/worker-state.journal; writing "
+		    "the state file whole", w->dir);
+		close(w->journal_fd);
+		w->journal_fd = -1;
+		return app_write_state_file(w, now, wall);
+	}
+	w->journal_size += (size_t)written;
+	return 0;
+}
+
+void
+app_save_state(struct worker *w, bool force)
+{
+	int64_t now = util_now_ms(), wall = util_wall_ms();
+	int rc;
+
+	if (!force && !w->state_dirty)
+		return;
+	/*
+	 * The journal until it outgrows what a whole write costs; the whole
+	 * file when forced (at start and at exit), so that it starts short.
+	 */
+	if (force || w->journal_fd == -1 ||
+	    w->journal_size >= WORKERSTATE_JOURNAL_MAX)
+		rc = app_write_state_file(w, now, wall);
+	else
+		rc = app_append_journal(w, now, wall);
+	if (rc == -1)
+		return;
+	w->state_dirty = false;
+	while (w->changed != NULL) {
+		w->changed->journal_due = false;
+		w->changed = w->changed->next_changed;
+	}
+	for (size_t i = 0; i < w->nforgotten; i++)
+		free(w->forgotten[i]);
+	w->nforgotten = 0;
 }
 
 /* An app of the state file, back in the table (taking s's strings). */
@@ -1670,24 +1776,32 @@ void
 app_adopt_all(struct worker *w)
 {
 	struct workerstate_app *v = NULL;
-	char *path, *text, *cause = NULL;
-	size_t len, n = 0;
+	char *path, *jpath, *text, *journal, *cause = NULL;
+	size_t len, jlen = 0, n = 0, skipped = 0;
 
 	path = xasprintf("%s/worker-state.json", w->dir);
+	jpath = xasprintf("%s/worker-state.journal", w->dir);
 	if ((text = util_read_file(path, WORKERSTATE_MAX, &len)) == NULL) {
 		if (errno != ENOENT)
 			log_warn("cannot read %s; its apps are not adopted",
 			    path);
-		free(path);
-		return;
+		goto out;
 	}
-	if (workerstate_parse(text, len, &v, &n, &cause) == -1) {
+	if ((journal = util_read_file(jpath, WORKERSTATE_MAX, &jlen)) == NULL &&
+	    errno != ENOENT)
+		log_warn("cannot read %s; the apps it adds are not adopted",
+		    jpath);
+	if (workerstate_parse(text, len, journal, jlen, &v, &n,
+	    &w->state_generation, &skipped, &cause) == -1) {
 		log_warnx("%s: %s; its apps are not adopted", path, cause);
 		free(cause);
-		free(text);
-		free(path);
-		return;
+		free(journal);
+		goto out;
 	}
+	free(journal);
+	if (skipped > 0)
+		log_warnx("%s: %zu lines cannot be read, left out", jpath,
+		    skipped);
 	app_adopting = true;
 	/* Newest first in the file as in the table: push the oldest first. */
 	for (size_t i = n; i-- > 0;) {
@@ -1698,9 +1812,12 @@ app_adopt_all(struct worker *w)
 	}
 	app_adopting = false;
 	if (n > 0)
-		log_info("%zu apps from %s", n, path);
+		log_info("%zu apps from %s and its journal", n, path);
 	workerstate_apps_free(v, n);
+out:
 	free(text);
 	free(path);
+	free(jpath);
+	/* A file of the next generation, the journal emptied. */
 	app_save_state(w, true);
 }

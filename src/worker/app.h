@@ -111,9 +111,12 @@ struct app {
 	json_t *check_spec;  /* the launch's check object, for the state file */
 	/*
 	 * Its entry in the state file (workerstate_app_format), kept between
-	 * saves only while it is dead for good, until app_changed drops it.
+	 * saves until app_changed drops it.
 	 */
 	char *state_entry;
+	/* Changed since the last save: on w->changed, for the journal. */
+	bool journal_due;
+	struct app *next_changed;
 	struct app *next;
 	struct app *next_live; /* w->live */
 };

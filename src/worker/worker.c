@@ -565,6 +565,7 @@ worker_main(int argc, char **argv)
 	char host[256] = "", *cause = NULL, *keypath, *role, *h;
 	int c, port;
 
+	w.journal_fd = -1;
 	log_init("worker");
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {

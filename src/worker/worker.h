@@ -68,6 +68,13 @@ struct worker {
 	int64_t last_collect; /* monotonic ms of the last sweep of dead apps */
 	int inotify_fd;	      /* app dirs: new output for log followers */
 	bool state_dirty;     /* worker-state.json is behind the apps */
+	/* The state file's generation and its journal (workerstate.h). */
+	uint64_t state_generation;
+	int journal_fd; /* -1: the next save writes the whole state file */
+	size_t journal_size;
+	struct app *changed; /* apps changed since the last save */
+	char **forgotten;    /* ids forgotten since the last save */
+	size_t nforgotten, forgotten_cap;
 	/*
 	 * Answers held until the state file that records what they acknowledge
 	 * is saved, at the end of the loop turn (group commit, as the master's).

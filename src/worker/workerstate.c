@@ -1,9 +1,11 @@
 #include "worker/workerstate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/jsonx.h"
 #include "common/log.h"
@@ -89,15 +91,17 @@ workerstate_app_format(const struct workerstate_app *s)
 }
 
 int
-workerstate_write(const char *path, char *const *entries, size_t n)
+workerstate_write(const char *path, uint64_t generation, char *const *entries,
+    size_t n)
 {
-	char head[64], *text, *p;
+	char head[96], *text, *p;
 	size_t len, hlen;
 	int rc, saved;
 
 	/* What json_dumps(JSON_COMPACT) makes of the document, joined here. */
-	hlen = (size_t)snprintf(head, sizeof head, "{\"version\":%d,\"apps\":[",
-	    WORKERSTATE_VERSION);
+	hlen = (size_t)snprintf(head, sizeof head,
+	    "{\"version\":%d,\"generation\":%llu,\"apps\":[",
+	    WORKERSTATE_VERSION, (unsigned long long)generation);
 	len = hlen + 2;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(entries[i]) + 1;
@@ -119,6 +123,58 @@ workerstate_write(const char *path, char *const *entries, size_t n)
 	free(text);
 	errno = saved;
 	return rc;
+}
+
+int
+workerstate_journal_start(const char *path, uint64_t generation)
+{
+	char head[64];
+	int fd, n, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		return -1;
+	n = snprintf(head, sizeof head, "{\"generation\":%llu}\n",
+	    (unsigned long long)generation);
+	if (util_write_all(fd, head, (size_t)n) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+char *
+workerstate_forget_format(const char *id)
+{
+	return jsonx_dumps(jsonx_pack("{s:s}", "forget", id));
+}
+
+ssize_t
+workerstate_journal_append(int fd, char *const *lines, size_t n)
+{
+	size_t len = 0;
+	char *text, *p;
+	int rc, saved;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(lines[i]) + 1;
+	p = text = xmalloc(len + 1);
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		memcpy(p, lines[i], l);
+		p += l;
+		*p++ = '\n';
+	}
+	/* O_APPEND and one write: lines from two saves never interleave. */
+	rc = util_write_all(fd, text, len);
+	saved = errno;
+	free(text);
+	errno = saved;
+	return rc == -1 ? -1 : (ssize_t)len;
 }
 
 /* A NULL-terminated copy of an array of strings without NUL bytes. */
@@ -318,20 +374,129 @@ workerstate_apps_free(struct workerstate_app *apps, size_t napps)
 	free(apps);
 }
 
+/* The index of the app called id among v[0..n-1], or -1. */
+static long
+workerstate_find(const struct workerstate_app *v, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].id != NULL && strcmp(v[i].id, id) == 0)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * Apply one journal line to v (*n apps, room for *cap): replace the entry
+ * of its app, add it (appended: the caller puts the added ones first), or
+ * forget the app (its slot's id NULL). -1 when the line cannot be read.
+ */
+static int
+workerstate_apply_line(const char *line, size_t len,
+    struct workerstate_app **v, size_t *n, size_t *cap)
+{
+	struct workerstate_app app = { 0 };
+	const char *forget;
+	char *cause = NULL;
+	json_t *j;
+	long at;
+	int rc = -1;
+
+	if ((j = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return -1;
+	if (!json_is_object(j))
+		goto out;
+	if ((forget = json_string_value(json_object_get(j, "forget"))) != NULL) {
+		if ((at = workerstate_find(*v, *n, forget)) != -1) {
+			workerstate_app_clear(&(*v)[at]);
+			memset(&(*v)[at], 0, sizeof (*v)[at]);
+		}
+		rc = 0;
+		goto out;
+	}
+	if (workerstate_parse_app(j, &app, &cause) == -1) {
+		free(cause);
+		goto out;
+	}
+	if ((at = workerstate_find(*v, *n, app.id)) != -1) {
+		workerstate_app_clear(&(*v)[at]);
+		(*v)[at] = app;
+	} else {
+		if (*n == *cap) {
+			*cap = *cap < 16 ? 16 : *cap * 2;
+			*v = xreallocarray(*v, *cap, sizeof **v);
+		}
+		(*v)[(*n)++] = app;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+/*
+ * Apply the journal (jlen bytes) to the n apps of the state file of
+ * generation, in v (room for *cap). Returns the apps' count after it, the
+ * added ones first (newest first, as the table), the forgotten ones gone.
+ */
+static size_t
+workerstate_apply_journal(const char *journal, size_t jlen,
+    uint64_t generation, struct workerstate_app **v, size_t n, size_t *cap,
+    size_t *skipped)
+{
+	const char *p = journal, *end = journal + jlen, *nl;
+	size_t base = n, kept = 0;
+	long long g = -1;
+	json_t *head;
+
+	/* Its first line names the state file it continues. */
+	if ((nl = memchr(p, '\n', jlen)) == NULL)
+		return n;
+	if ((head = json_loadb(p, (size_t)(nl - p), 0, NULL)) != NULL &&
+	    json_is_integer(json_object_get(head, "generation")))
+		g = json_integer_value(json_object_get(head, "generation"));
+	json_decref(head);
+	if (g < 0 || (uint64_t)g != generation)
+		return n;
+	for (p = nl + 1; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL) {
+			/* A last line without its newline was cut short. */
+			(*skipped)++;
+			break;
+		}
+		if (workerstate_apply_line(p, (size_t)(nl - p), v, &n, cap) == -1)
+			(*skipped)++;
+	}
+	/* Added apps, newest (last added) first, then the state file's. */
+	struct workerstate_app *out = xcalloc(n + 1, sizeof *out);
+
+	for (size_t i = n; i-- > base;)
+		if ((*v)[i].id != NULL)
+			out[kept++] = (*v)[i];
+	for (size_t i = 0; i < base; i++)
+		if ((*v)[i].id != NULL)
+			out[kept++] = (*v)[i];
+	free(*v);
+	*v = out;
+	*cap = n + 1;
+	return kept;
+}
+
 int
-workerstate_parse(const char *text, size_t len, struct workerstate_app **apps,
-    size_t *napps, char **cause)
+workerstate_parse(const char *text, size_t len, const char *journal,
+    size_t jlen, struct workerstate_app **apps, size_t *napps,
+    uint64_t *generation, size_t *skipped, char **cause)
 {
 	struct workerstate_app *v = NULL;
 	json_error_t err;
 	json_t *doc, *list, *j;
-	long long version;
-	size_t i, n = 0;
+	long long version, gen = 0;
+	size_t i, n = 0, cap;
 
 	*apps = NULL;
 	*napps = 0;
-	if (len > WORKERSTATE_MAX) {
-		*cause = xstrdup("the state file is too large");
+	*generation = 0;
+	*skipped = 0;
+	if (len > WORKERSTATE_MAX || jlen > WORKERSTATE_MAX) {
+		*cause = xstrdup("the state file or its journal is too large");
 		return -1;
 	}
 	if ((doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err)) == NULL) {
@@ -342,15 +507,19 @@ workerstate_parse(const char *text, size_t len, struct workerstate_app **apps,
 		*cause = xstrdup("not a JSON object");
 		goto fail;
 	}
+	/* Files from before the journal have no generation: 0. */
 	if (jsonx_get_int(doc, "version", true, WORKERSTATE_VERSION,
 		WORKERSTATE_VERSION, &version, cause) == -1 ||
+	    jsonx_get_int(doc, "generation", false, 0, INT64_MAX, &gen,
+		cause) == -1 ||
 	    jsonx_get_array(doc, "apps", true, &list, cause) == -1)
 		goto fail;
 	if (json_array_size(list) > WORKERSTATE_APPS_MAX) {
 		*cause = xstrdup("too many apps");
 		goto fail;
 	}
-	v = xcalloc(json_array_size(list) + 1, sizeof *v);
+	cap = json_array_size(list) + 1;
+	v = xcalloc(cap, sizeof *v);
 	json_array_foreach(list, i, j) {
 		if (workerstate_parse_app(j, &v[n], cause) == -1)
 			goto fail;
@@ -364,8 +533,12 @@ workerstate_parse(const char *text, size_t len, struct workerstate_app **apps,
 		}
 	}
 	json_decref(doc);
+	if (journal != NULL)
+		n = workerstate_apply_journal(journal, jlen, (uint64_t)gen, &v,
+		    n, &cap, skipped);
 	*apps = v;
 	*napps = n;
+	*generation = (uint64_t)gen;
 	return 0;
 fail:
 	workerstate_apps_free(v, n);

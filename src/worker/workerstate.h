@@ -70,23 +70,58 @@ json_t *workerstate_app_to_json(const struct workerstate_app *s);
  */
 char *workerstate_app_format(const struct workerstate_app *s);
 /*
- * Write {"version", "apps": [entries]} to path, replacing it whole
- * (util_write_file_swap: it is rewritten at every change), each entry the
- * text of workerstate_app_format.
+ * Write {"version", "generation", "apps": [entries]} to path, replacing it
+ * whole (util_write_file_swap), each entry the text of
+ * workerstate_app_format. The changes after it go to the journal of the
+ * same generation (below) until the journal is long enough for the next
+ * write of the whole file to be the cheaper.
  * Not fsynced: the file serves a restart of the worker, which the page
  * cache outlives; what empties the page cache (a power loss, a kernel
  * crash) also ends every app the file lists, and the master then marks
  * them lost, so waiting for the disk at each launch would buy nothing.
  * entries is borrowed. Returns 0, or -1 with errno set.
  */
-int workerstate_write(const char *path, char *const *entries, size_t n);
+int workerstate_write(const char *path, uint64_t generation,
+    char *const *entries, size_t n);
+
 /*
- * Parse a state file's bytes (len of them, no NUL needed). Returns 0 with
- * *apps (an array of *napps, caller frees with workerstate_apps_free), or
- * -1 with *cause (caller frees) when the text is not a valid state file.
+ * The journal, DIR/worker-state.journal: what changed since the state file
+ * was written, appended at the end of each loop turn instead of rewriting
+ * the whole file (which took a fifth of the worker's CPU per launch). Its
+ * first line, {"generation":G}, names the state file it continues; each
+ * other line is an app's entry (it replaces the app's earlier one, or adds
+ * a new app) or {"forget":"ID"}. A journal of another generation than the
+ * state file's is from before the state file's last write, which holds
+ * all it says: it is ignored.
  */
-int workerstate_parse(const char *text, size_t len,
-    struct workerstate_app **apps, size_t *napps, char **cause);
+#define WORKERSTATE_JOURNAL_MAX (1024 * 1024)
+
+/*
+ * Start path as the journal of generation: emptied, its first line
+ * written. Returns the descriptor (O_APPEND, close-on-exec) or -1 with
+ * errno.
+ */
+int workerstate_journal_start(const char *path, uint64_t generation);
+/* The journal line that forgets app id (allocated, caller frees). */
+char *workerstate_forget_format(const char *id);
+/*
+ * Append lines (entries, forget lines; without their newlines) in one
+ * write. Returns the bytes written, or -1 with errno: then the journal may
+ * end in a partial line, and the caller writes the state file instead.
+ */
+ssize_t workerstate_journal_append(int fd, char *const *lines, size_t n);
+
+/*
+ * Parse a state file's bytes (len of them, no NUL needed) and apply its
+ * journal's (journal may be NULL). Returns 0 with *apps, newest first (an
+ * array of *napps, caller frees with workerstate_apps_free), and the
+ * state file's *generation, or -1 with *cause (caller frees) when the text
+ * is not a valid state file. A journal line that cannot be read (the last
+ * one may have been cut short) is left out, and counted in *skipped.
+ */
+int workerstate_parse(const char *text, size_t len, const char *journal,
+    size_t jlen, struct workerstate_app **apps, size_t *napps,
+    uint64_t *generation, size_t *skipped, char **cause);
 void workerstate_apps_free(struct workerstate_app *apps, size_t napps);
 
 /* An exit file's text (allocated, caller frees). */

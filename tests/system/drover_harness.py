@@ -262,6 +262,39 @@ def netns_connect(ns, host, port, timeout=10):
     return s
 
 
+
+def worker_state_apps(worker_dir):
+    """The apps a worker's state file and its journal list (what a
+    restarted worker on that dir would adopt), as their JSON entries;
+    [] when there is no readable state file."""
+    try:
+        with open(os.path.join(worker_dir, "worker-state.json")) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return []
+    apps = {a.get("id"): a for a in doc.get("apps", []) if isinstance(a, dict)}
+    try:
+        with open(os.path.join(worker_dir, "worker-state.journal")) as f:
+            lines = f.read().split("\n")
+    except OSError:
+        lines = []
+    try:
+        head = json.loads(lines[0]) if lines else {}
+    except ValueError:
+        head = {}
+    if head.get("generation") != doc.get("generation", 0):
+        lines = []
+    for line in lines[1:]:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if "forget" in entry:
+            apps.pop(entry["forget"], None)
+        elif "id" in entry:
+            apps[entry["id"]] = entry
+    return list(apps.values())
+
 class NetnsHTTPConnection(http.client.HTTPConnection):
     """http.client over a socket made inside a network namespace."""
 
@@ -676,12 +709,7 @@ class Cluster:
         Returns the PIDs killed."""
         killed = []
         for d in self.worker_dirs.values():
-            try:
-                with open(os.path.join(d, "worker-state.json")) as f:
-                    apps = json.load(f).get("apps", [])
-            except (OSError, ValueError):
-                continue
-            for a in apps:
+            for a in worker_state_apps(d):
                 pid, start = a.get("pid"), a.get("start")
                 if not isinstance(pid, int) or pid <= 1 or not start:
                     continue

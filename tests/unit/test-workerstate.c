@@ -49,11 +49,24 @@ test_ws_sample(void)
 	return s;
 }
 
-static char *
-test_ws_doc(json_t *apps)
+/* A state file without a journal. */
+static int
+test_ws_parse(const char *text, size_t len, struct workerstate_app **v,
+    size_t *n, char **cause)
 {
-	json_t *doc = json_pack("{s:i, s:o}", "version", WORKERSTATE_VERSION,
-	    "apps", apps);
+	uint64_t generation;
+	size_t skipped;
+
+	return workerstate_parse(text, len, NULL, 0, v, n, &generation,
+	    &skipped, cause);
+}
+
+/* The document workerstate_write makes of the entries in apps. */
+static char *
+test_ws_doc(int generation, json_t *apps)
+{
+	json_t *doc = json_pack("{s:i, s:i, s:o}", "version",
+	    WORKERSTATE_VERSION, "generation", generation, "apps", apps);
 	char *text = json_dumps(doc, JSON_COMPACT);
 
 	json_decref(doc);
@@ -68,8 +81,8 @@ test_ws_round_trip(void **state)
 	char *text, *cause = NULL;
 
 	(void)state;
-	text = test_ws_doc(json_pack("[o]", workerstate_app_to_json(&s)));
-	assert_int_equal(workerstate_parse(text, strlen(text), &v, &n, &cause), 0);
+	text = test_ws_doc(0, json_pack("[o]", workerstate_app_to_json(&s)));
+	assert_int_equal(test_ws_parse(text, strlen(text), &v, &n, &cause), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].id, "sleep-1");
 	assert_string_equal(v[0].argv[1], "600");
@@ -109,12 +122,12 @@ test_ws_write_joins_entries(void **state)
 	assert_non_null(mkdtemp(dir));
 	path = xasprintf("%s/worker-state.json", dir);
 
-	assert_int_equal(workerstate_write(path, entries, 2), 0);
+	assert_int_equal(workerstate_write(path, 7, entries, 2), 0);
 	assert_non_null(text = util_read_file(path, 1 << 20, &len));
-	want = test_ws_doc(json_pack("[o, o]", workerstate_app_to_json(&s),
+	want = test_ws_doc(7, json_pack("[o, o]", workerstate_app_to_json(&s),
 	    workerstate_app_to_json(&d)));
 	assert_string_equal(text, want);
-	assert_int_equal(workerstate_parse(text, len, &v, &n, &cause), 0);
+	assert_int_equal(test_ws_parse(text, len, &v, &n, &cause), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(v[1].id, "true-2");
 	assert_int_equal(v[1].phase, APP_EXITED);
@@ -124,10 +137,11 @@ test_ws_write_joins_entries(void **state)
 	free(want);
 
 	/* No apps at all. */
-	assert_int_equal(workerstate_write(path, entries, 0), 0);
+	assert_int_equal(workerstate_write(path, 8, entries, 0), 0);
 	assert_non_null(text = util_read_file(path, 1 << 20, &len));
-	assert_string_equal(text, "{\"version\":1,\"apps\":[]}");
-	assert_int_equal(workerstate_parse(text, len, &v, &n, &cause), 0);
+	assert_string_equal(text, "{\"version\":1,\"generation\":8,"
+	    "\"apps\":[]}");
+	assert_int_equal(test_ws_parse(text, len, &v, &n, &cause), 0);
 	assert_int_equal(n, 0);
 	workerstate_apps_free(v, n);
 	free(text);
@@ -160,7 +174,7 @@ test_ws_rejects(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		cause = NULL;
-		assert_int_equal(workerstate_parse(bad[i], strlen(bad[i]), &v, &n,
+		assert_int_equal(test_ws_parse(bad[i], strlen(bad[i]), &v, &n,
 		    &cause), -1);
 		assert_non_null(cause);
 		free(cause);
@@ -177,24 +191,139 @@ test_ws_rejects(void **state)
 		json_t *j = workerstate_app_to_json(&s);
 
 		json_object_set_new(j, field[i], bad_value[i]);
-		text = test_ws_doc(json_pack("[o]", j));
+		text = test_ws_doc(0, json_pack("[o]", j));
 		cause = NULL;
-		assert_int_equal(workerstate_parse(text, strlen(text), &v, &n,
+		assert_int_equal(test_ws_parse(text, strlen(text), &v, &n,
 		    &cause), -1);
 		assert_non_null(cause);
 		free(cause);
 		free(text);
 	}
 	/* The same id twice. */
-	text = test_ws_doc(json_pack("[o, o]", workerstate_app_to_json(&s),
+	text = test_ws_doc(0, json_pack("[o, o]", workerstate_app_to_json(&s),
 	    workerstate_app_to_json(&s)));
 	cause = NULL;
-	assert_int_equal(workerstate_parse(text, strlen(text), &v, &n, &cause),
+	assert_int_equal(test_ws_parse(text, strlen(text), &v, &n, &cause),
 	    -1);
 	assert_non_null(strstr(cause, "twice"));
 	free(cause);
 	free(text);
 	json_decref(s.args);
+}
+
+/* The entry of the sample renamed id, in phase. */
+static char *
+test_ws_entry(const char *id, enum app_phase phase)
+{
+	struct workerstate_app s = test_ws_sample();
+	char *text;
+
+	s.id = (char *)id;
+	s.phase = phase;
+	text = workerstate_app_format(&s);
+	json_decref(s.args);
+	return text;
+}
+
+/* Parse the state file at path with the journal at jpath. */
+static void
+test_ws_load(const char *path, const char *jpath, struct workerstate_app **v,
+    size_t *n, uint64_t *generation, size_t *skipped)
+{
+	char *text, *journal, *cause = NULL;
+	size_t len, jlen;
+
+	assert_non_null(text = util_read_file(path, 1 << 20, &len));
+	assert_non_null(journal = util_read_file(jpath, 1 << 20, &jlen));
+	assert_int_equal(workerstate_parse(text, len, journal, jlen, v, n,
+	    generation, skipped, &cause), 0);
+	free(text);
+	free(journal);
+}
+
+/*
+ * The journal carries the changes after the state file: a changed app's
+ * entry replaces its old one, a new app comes first, a forgotten one goes,
+ * and a line cut short is left out; a journal of another generation is
+ * ignored.
+ */
+static void
+test_ws_journal(void **state)
+{
+	char dir[] = "/tmp/test-workerstate-XXXXXX", *path, *jpath;
+	char *snap[2], *lines[5];
+	struct workerstate_app *v;
+	uint64_t generation;
+	size_t n, skipped;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	path = xasprintf("%s/worker-state.json", dir);
+	jpath = xasprintf("%s/worker-state.journal", dir);
+	snap[0] = test_ws_entry("a-1", APP_RUNNING);
+	snap[1] = test_ws_entry("b-1", APP_EXITED);
+	assert_int_equal(workerstate_write(path, 5, snap, 2), 0);
+
+	assert_true((fd = workerstate_journal_start(jpath, 5)) >= 0);
+	lines[0] = test_ws_entry("c-1", APP_RUNNING);
+	lines[1] = test_ws_entry("a-1", APP_EXITED);
+	lines[2] = workerstate_forget_format("b-1");
+	lines[3] = test_ws_entry("d-1", APP_RUNNING);
+	lines[4] = xstrdup("{\"id\":\"broken");
+	assert_true(workerstate_journal_append(fd, lines, 4) > 0);
+	/* A line in the middle that is not an entry: skipped, not fatal. */
+	assert_true(workerstate_journal_append(fd, &lines[4], 1) > 0);
+	assert_true(workerstate_journal_append(fd, &lines[3], 1) > 0);
+	/* And a last line without its newline, as a write cut short leaves. */
+	assert_int_equal(write(fd, "{\"forget\":\"c-1\"}", 17), 17);
+	close(fd);
+
+	test_ws_load(path, jpath, &v, &n, &generation, &skipped);
+	assert_true(generation == 5);
+	assert_int_equal(skipped, 2);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].id, "d-1");
+	assert_string_equal(v[1].id, "c-1");
+	assert_int_equal(v[1].phase, APP_RUNNING);
+	assert_string_equal(v[2].id, "a-1");
+	assert_int_equal(v[2].phase, APP_EXITED);
+	workerstate_apps_free(v, n);
+
+	/* The state file written again: the old journal says nothing more. */
+	assert_int_equal(workerstate_write(path, 6, snap, 2), 0);
+	test_ws_load(path, jpath, &v, &n, &generation, &skipped);
+	assert_true(generation == 6);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "a-1");
+	assert_int_equal(v[0].phase, APP_RUNNING);
+	assert_string_equal(v[1].id, "b-1");
+	workerstate_apps_free(v, n);
+
+	/* A new journal starts empty; an app forgotten can come back. */
+	assert_true((fd = workerstate_journal_start(jpath, 6)) >= 0);
+	assert_true(workerstate_journal_append(fd, &lines[2], 1) > 0);
+	free(lines[2]);
+	lines[2] = test_ws_entry("b-1", APP_RUNNING);
+	assert_true(workerstate_journal_append(fd, &lines[2], 1) > 0);
+	close(fd);
+	test_ws_load(path, jpath, &v, &n, &generation, &skipped);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].id, "b-1");
+	assert_int_equal(v[0].phase, APP_RUNNING);
+	assert_string_equal(v[1].id, "a-1");
+	workerstate_apps_free(v, n);
+
+	unlink(jpath);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(jpath);
+	for (int i = 0; i < 2; i++)
+		free(snap[i]);
+	for (int i = 0; i < 5; i++)
+		free(lines[i]);
 }
 
 static void
@@ -263,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_ws_round_trip),
 		cmocka_unit_test(test_ws_write_joins_entries),
 		cmocka_unit_test(test_ws_rejects),
+		cmocka_unit_test(test_ws_journal),
 		cmocka_unit_test(test_ws_exit_round_trip),
 		cmocka_unit_test(test_ws_same_process),
 	};
