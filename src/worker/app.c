@@ -1087,6 +1087,8 @@ app_shim_ended(struct worker *w, struct app *a, int shim_status)
 	free(text);
 	free(path);
 	if (!app_is_alive(a)) {
+		/* Its entry says no shim runs for it any more. */
+		app_changed(w, a);
 		if (app_on_output != NULL)
 			app_on_output(w, a);
 		return;
@@ -1188,7 +1190,8 @@ app_remove_files(struct worker *w, struct app *a)
 {
 	char *path;
 
-	for (int i = 1; i <= APPLOG_MAX_KEEP; i++) {
+	/* Its rotations: no more than it keeps (a few unlinks, not 16). */
+	for (int i = 1; i <= a->log_keep; i++) {
 		path = xasprintf("%s/output.log.%d", a->dir, i);
 		unlink(path);
 		free(path);
