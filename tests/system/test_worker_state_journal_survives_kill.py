@@ -56,14 +56,19 @@ def test_worker_state_journal_survives_kill(cluster):
         return all(rows[a["id"]]["pid"] == a["pid"] and
                    rows[a["id"]]["state"] in ("sleeping", "running")
                    for a in (first, last)) and rows
-    rows = h.wait_until(adopted, desc="both sleepers adopted with their PIDs")
+    h.wait_until(adopted, desc="both sleepers adopted with their PIDs")
     for a in (first, last):
         assert h.proc_starttime(a["pid"]) == starts[a["id"]]
-    # The short ones ended before the kill: listed dead, none running again.
-    short = [a for a in rows.values() if a["name"] == "short"]
-    assert len(short) == launched
-    assert all(a["state"] == "dead" and a["cause"] == "exited 0" for a in short), \
-        [a for a in short if a["state"] != "dead" or a["cause"] != "exited 0"][:3]
+
+    # The short ones all end up dead, "exited 0", none run again: those
+    # whose end the killed worker had not yet reported, the new one finds in
+    # their exit files.
+    def short_ones_dead():
+        short = [a for a in cluster.apps() if a["name"] == "short"]
+        return len(short) == launched and all(a["state"] == "dead" for a in short) and short
+    short = h.wait_until(short_ones_dead, desc="every short app listed dead")
+    assert all(a["cause"] == "exited 0" for a in short), \
+        [a for a in short if a["cause"] != "exited 0"][:3]
 
     # Both still stop through the new worker.
     for a in (first, last):
