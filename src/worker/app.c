@@ -1657,8 +1657,9 @@ app_save_state(struct worker *w, bool force)
 	if (!force && !w->state_dirty)
 		return;
 	/*
-	 * The journal until it outgrows what a whole write costs; the whole
-	 * file when forced (at start and at exit), so that it starts short.
+	 * The journal until it passes WORKERSTATE_JOURNAL_MAX (a thousand
+	 * launches, against one write of the whole file); the whole file when
+	 * forced (at start and at exit), so that a restart reads little.
 	 */
 	if (force || w->journal_fd == -1 ||
 	    w->journal_size >= WORKERSTATE_JOURNAL_MAX)
