@@ -285,8 +285,7 @@ util_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-/* Close fd after a failure, keeping the failure's errno: -1. */
-static int
+int
 util_close_failed(int fd)
 {
 	int saved = errno;

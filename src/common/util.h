@@ -50,6 +50,9 @@ int util_mkdir_p(const char *path, unsigned mode);
 int util_send_fds(int sock, const int *fds, int n);
 int util_recv_fds(int sock, int *fds, int n);
 
+/* Close fd after a failure, keeping the failure's errno: returns -1. */
+int util_close_failed(int fd);
+
 /* write() all of data to fd, again after EINTR. 0, or -1 with errno. */
 int util_write_all(int fd, const void *data, size_t len);
 

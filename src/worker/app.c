@@ -1627,16 +1627,21 @@ app_append_journal(struct worker *w, int64_t now, int64_t wall)
 
 	for (struct app *a = w->changed; a != NULL; a = a->next_changed)
 		count++;
-	lines = xcalloc(count + 1, sizeof *lines);
+	lines = xcalloc(count, sizeof *lines);
 	/* A forgotten id first: an app may come back under it. */
 	for (size_t i = 0; i < w->nforgotten; i++)
 		lines[n++] = workerstate_forget_format(w->forgotten[i]);
-	/* The list is newest first; new apps go in in the order they came. */
+	/*
+	 * The list is newest first; new apps go in in the order they came.
+	 * Their entries are borrowed (kept in the apps), the forget lines ours.
+	 */
 	n = count;
 	for (struct app *a = w->changed; a != NULL; a = a->next_changed)
-		lines[--n] = xstrdup(app_state_entry(a, now, wall));
+		lines[--n] = (char *)app_state_entry(a, now, wall);
 	written = workerstate_journal_append(w->journal_fd, lines, count);
-	util_strv_free(lines);
+	for (size_t i = 0; i < w->nforgotten; i++)
+		free(lines[i]);
+	free(lines);
 	if (written == -1) {
 		log_warn("cannot append to %s/worker-state.journal; writing "
 		    "the state file whole", w->dir);

@@ -507,7 +507,7 @@ worker_loop(struct worker *w)
 			worker_sample_if_due(w);
 			worker_tick(w);
 		}
-		/* One write of the state file per turn, whatever changed. */
+		/* One save per turn (a journal append), whatever changed. */
 		save_start = util_now_ms();
 		app_save_state(w, false);
 		answered = w->nheld > 0;

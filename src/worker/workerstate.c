@@ -129,7 +129,7 @@ int
 workerstate_journal_start(const char *path, uint64_t generation)
 {
 	char head[64];
-	int fd, n, saved;
+	int fd, n;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
 	    0600);
@@ -137,12 +137,8 @@ workerstate_journal_start(const char *path, uint64_t generation)
 		return -1;
 	n = snprintf(head, sizeof head, "{\"generation\":%llu}\n",
 	    (unsigned long long)generation);
-	if (util_write_all(fd, head, (size_t)n) == -1) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
+	if (util_write_all(fd, head, (size_t)n) == -1)
+		return util_close_failed(fd);
 	return fd;
 }
 
