@@ -13,6 +13,8 @@
  *     threads, beside posix_spawn + waitpid in a loop on one thread per CPU,
  *     and the same through a forked shim that reaps each child
  *     (shim-floor): the most a supervisor per app leaves;
+ *     Beside them, the same path without drover (pathfloor.c): HTTP,
+ *     ZeroMQ with CURVE, a spawn and a durable write, nothing else;
  * (c) follow delay: a python3 app copies lines from a FIFO to its output;
  *     the delay of a line is from writing it into the FIFO to its arrival on
  *     GET /v1/apps/ID/logs?follow=1.
@@ -47,6 +49,7 @@
 #include "common/xmem.h"
 
 #include "benchlib.h"
+#include "pathfloor.h"
 
 #define LAUNCH_NODES 2
 /* Launches before the latency run, so connections and caches are warm. */
@@ -92,6 +95,9 @@ struct launch {
 struct launch_result {
 	struct benchlib_stats drover_lat, raw_lat;
 	struct benchlib_stats raw_sync; /* fdatasync in the master's state dir */
+	struct pathfloor_result floor; /* the same path without drover */
+	bool floor_ran;
+	char floor_error[256];
 	long lat_failed;
 	char lat_error[256];
 	long load_ok, load_failed, load_per_node[LAUNCH_NODES];
@@ -224,6 +230,10 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 	unlink(path);
 	free(path);
 	benchlib_stats_of(v, n, &r->raw_sync);
+
+	/* Not fatal: drover's figures stand without it. */
+	r->floor_ran = pathfloor_measure(l->cl.state, l->o.launches,
+	    &r->floor, r->floor_error, sizeof r->floor_error) == 0;
 	rc = 0;
 out:
 	free(v);
@@ -666,6 +676,28 @@ launch_print_stats(const char *what, const struct benchlib_stats *s)
 	       s->p90, s->p99, s->max, s->n);
 }
 
+/* The path without drover: what of the difference is not drover's. */
+static void
+launch_print_floor(const struct launch_result *r)
+{
+	if (!r->floor_ran) {
+		printf("  the same path without drover: not measured: %s\n",
+		       r->floor_error);
+		return;
+	}
+	printf("  the same path without drover (libcurl, libmicrohttpd, "
+	       "ZeroMQ CURVE, posix_spawn, fdatasync):\n");
+	launch_print_stats("HTTP POST, answered", &r->floor.http);
+	launch_print_stats("ZeroMQ round trip", &r->floor.zmq);
+	launch_print_stats("all of it", &r->floor.whole);
+	launch_print_stats("all, through a shim", &r->floor.shim);
+	printf("  p50 difference without drover %+.3f ms, through a shim "
+	       "%+.3f ms; drover's own %+.3f ms\n",
+	       r->floor.whole.p50 - r->raw_lat.p50,
+	       r->floor.shim.p50 - r->raw_lat.p50,
+	       r->drover_lat.p50 - r->floor.shim.p50);
+}
+
 static void
 launch_print(struct launch *l, struct launch_result *r)
 {
@@ -687,6 +719,7 @@ launch_print(struct launch *l, struct launch_result *r)
 	       LAUNCH_LATENCY_TARGET_MS,
 	       benchlib_verdict(r->drover_lat.n > 0 &&
 			      diff <= LAUNCH_LATENCY_TARGET_MS));
+	launch_print_floor(r);
 
 	printf("(b) throughput over %d s\n", l->o.seconds);
 	printf("  drover, %d client threads:   %8.1f launches/s  (%ld ok: b1 "

@@ -1,0 +1,419 @@
+/*
+ * pathfloor: launch's path with nothing of drover's in it (see pathfloor.h).
+ *
+ * The forwarder is this process: libmicrohttpd on its own thread (the
+ * master's loop is one thread too), whose handler sends each request over
+ * a CURVE ROUTER socket, makes its durable write while the other side
+ * works, waits for the answer and replies 201. The spawner is a forked
+ * child with a CURVE DEALER socket, as a worker: it posix_spawns /bin/true
+ * for each request, itself or through a shim per app forked by a zygote
+ * (the supervisor per app that a worker restart needs, as drover's), and
+ * answers with the PID. Messages are about the size of drover's LAUNCH and
+ * its answer.
+ */
+#include "pathfloor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <zmq.h>
+
+#include "common/util.h"
+#include "common/xmem.h"
+
+#define PATHFLOOR_WARMUP 20
+/* A spawner that has not answered by then is gone. */
+#define PATHFLOOR_TIMEOUT_MS 5000
+/* Bodies about the size of drover's: a launch request and an app object. */
+#define PATHFLOOR_REQUEST_SIZE 300
+#define PATHFLOOR_ANSWER_SIZE 600
+
+extern char **environ;
+
+struct pathfloor {
+	void *ctx;
+	void *router;
+	char peer[256]; /* the spawner's routing id */
+	size_t peerlen;
+	pid_t spawner;
+	int sync_fd;
+	const char *forward; /* to the spawner: "spawn", "shim"; NULL: answer */
+	bool failed; /* the handler could not: the request fails */
+	char request[PATHFLOOR_REQUEST_SIZE]; /* the HTTP body */
+	char answer[PATHFLOOR_ANSWER_SIZE];   /* the HTTP answer */
+};
+
+/*
+ * The zygote: for each byte on its socket it forks a shim, which spawns
+ * /bin/true, sends its PID back on the same socket, reaps it and exits; a
+ * small single-threaded process forking, as drover-shim's zygote does.
+ */
+static void __attribute__((noreturn))
+pathfloor_zygote(int sock)
+{
+	char *const argv[] = { "/bin/true", NULL };
+	char go;
+	pid_t pid;
+
+	signal(SIGCHLD, SIG_IGN); /* the shims are reaped by the kernel */
+	while (read(sock, &go, 1) == 1) {
+		if (fork() != 0)
+			continue;
+		signal(SIGCHLD, SIG_DFL);
+		if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+			pid = -1;
+		(void)!write(sock, &pid, sizeof pid);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		_exit(0);
+	}
+	_exit(0);
+}
+
+/* Spawn /bin/true through a shim forked by the zygote; its PID, or -1. */
+static pid_t
+pathfloor_spawn_by_shim(int zygote)
+{
+	pid_t pid;
+
+	if (write(zygote, "g", 1) != 1 ||
+	    read(zygote, &pid, sizeof pid) != (ssize_t)sizeof pid)
+		return -1;
+	return pid;
+}
+
+/*
+ * The spawner's whole life: spawn /bin/true per message, itself ("spawn")
+ * or through a shim ("shim"), and answer its PID.
+ */
+static void __attribute__((noreturn))
+pathfloor_spawner(int port, const char *server_key)
+{
+	char pub[41], sec[41], endpoint[64], msg[PATHFLOOR_REQUEST_SIZE + 1];
+	char answer[PATHFLOOR_ANSWER_SIZE];
+	char *const argv[] = { "/bin/true", NULL };
+	void *ctx, *sock;
+	int linger = 0, n, zygote[2];
+	pid_t pid;
+
+	/* The zygote first, while this process has no threads to copy. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zygote) == -1)
+		_exit(1);
+	if ((pid = fork()) == -1)
+		_exit(1);
+	if (pid == 0) {
+		close(zygote[0]);
+		pathfloor_zygote(zygote[1]);
+	}
+	close(zygote[1]);
+	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+	if ((ctx = zmq_ctx_new()) == NULL ||
+	    (sock = zmq_socket(ctx, ZMQ_DEALER)) == NULL ||
+	    zmq_curve_keypair(pub, sec) == -1 ||
+	    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) == -1 ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, server_key, 40) == -1 ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, pub, 40) == -1 ||
+	    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, sec, 40) == -1 ||
+	    zmq_connect(sock, endpoint) == -1 ||
+	    zmq_send(sock, "hello", 5, 0) == -1)
+		_exit(1);
+	memset(answer, ' ', sizeof answer);
+	for (;;) {
+		if ((n = zmq_recv(sock, msg, sizeof msg - 1, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		msg[n < (int)sizeof msg - 1 ? n : (int)sizeof msg - 1] = '\0';
+		if (strcmp(msg, "quit") == 0)
+			break;
+		if (strncmp(msg, "spawn", 5) == 0) {
+			if (posix_spawn(&pid, argv[0], NULL, NULL, argv,
+			    environ) != 0)
+				pid = -1;
+		} else if (strncmp(msg, "shim", 4) == 0)
+			pid = pathfloor_spawn_by_shim(zygote[0]);
+		if (strncmp(msg, "echo", 4) != 0) {
+			n = snprintf(answer, sizeof answer, "{\"pid\":%d,",
+			    (int)pid);
+			answer[n] = ' ';
+		}
+		if (zmq_send(sock, answer, sizeof answer, 0) == -1)
+			_exit(1);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+	}
+	zmq_close(sock);
+	zmq_ctx_term(ctx);
+	/* The zygote sees its socket close and exits. */
+	_exit(0);
+}
+
+/* One message to the spawner and its answer; the durable write between. */
+static int
+pathfloor_ask(struct pathfloor *pf, const char *what, bool sync)
+{
+	static char page[4096];
+	char id[256], msg[PATHFLOOR_REQUEST_SIZE], answer[PATHFLOOR_ANSWER_SIZE];
+
+	memset(msg, ' ', sizeof msg);
+	memcpy(msg, what, strlen(what));
+	if (zmq_send(pf->router, pf->peer, pf->peerlen, ZMQ_SNDMORE) == -1 ||
+	    zmq_send(pf->router, msg, sizeof msg, 0) == -1)
+		return -1;
+	if (sync && (write(pf->sync_fd, page, sizeof page) !=
+	    (ssize_t)sizeof page || fdatasync(pf->sync_fd) == -1))
+		return -1;
+	if (zmq_recv(pf->router, id, sizeof id, 0) == -1 ||
+	    zmq_recv(pf->router, answer, sizeof answer, 0) == -1)
+		return -1;
+	return 0;
+}
+
+static enum MHD_Result
+pathfloor_handle(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data, size_t *size,
+    void **state)
+{
+	static int seen;
+	struct pathfloor *pf = cls;
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+
+	(void)url, (void)method, (void)version, (void)data;
+	if (*state == NULL) {
+		*state = &seen; /* the headers: the body comes next */
+		return MHD_YES;
+	}
+	if (*size != 0) {
+		*size = 0;
+		return MHD_YES;
+	}
+	if (pf->forward != NULL && pathfloor_ask(pf, pf->forward, true) == -1) {
+		pf->failed = true;
+		return MHD_NO;
+	}
+	resp = MHD_create_response_from_buffer(sizeof pf->answer, pf->answer,
+	    MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	rc = MHD_queue_response(c, MHD_HTTP_CREATED, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+static size_t
+pathfloor_discard(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	(void)ptr, (void)arg;
+	return size * nmemb;
+}
+
+/* Time n POSTs (after the warm-up) to the forwarder into s. */
+static int
+pathfloor_time_http(CURL *curl, struct pathfloor *pf, int n,
+    struct benchlib_stats *s, char *err, size_t errlen)
+{
+	double *v = xcalloc((size_t)n, sizeof *v);
+	size_t got = 0;
+	long status;
+
+	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
+		int64_t t0 = util_now_us();
+		CURLcode cc = curl_easy_perform(curl);
+		int64_t t1 = util_now_us();
+
+		if (cc != CURLE_OK || curl_easy_getinfo(curl,
+		    CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+		    status != 201) {
+			snprintf(err, errlen, "HTTP request failed: %s%s",
+			    curl_easy_strerror(cc), pf->failed ?
+			    " (the spawner did not answer)" : "");
+			free(v);
+			return -1;
+		}
+		if (i >= PATHFLOOR_WARMUP)
+			v[got++] = (double)(t1 - t0) / 1000.0;
+	}
+	benchlib_stats_of(v, got, s);
+	free(v);
+	return 0;
+}
+
+/* Time n bare round trips to the spawner (after the warm-up) into s. */
+static int
+pathfloor_time_zmq(struct pathfloor *pf, int n, struct benchlib_stats *s,
+    char *err, size_t errlen)
+{
+	double *v = xcalloc((size_t)n, sizeof *v);
+	size_t got = 0;
+
+	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
+		int64_t t0 = util_now_us();
+
+		if (pathfloor_ask(pf, "echo", false) == -1) {
+			snprintf(err, errlen, "ZeroMQ round trip: %s",
+			    zmq_strerror(errno));
+			free(v);
+			return -1;
+		}
+		if (i >= PATHFLOOR_WARMUP)
+			v[got++] = (double)(util_now_us() - t0) / 1000.0;
+	}
+	benchlib_stats_of(v, got, s);
+	free(v);
+	return 0;
+}
+
+/* The ROUTER, bound on port, and the spawner's first message. */
+static int
+pathfloor_connect(struct pathfloor *pf, int port, const char *secret,
+    char *err, size_t errlen)
+{
+	char endpoint[64], hello[16];
+	int one = 1, linger = 0, timeout = PATHFLOOR_TIMEOUT_MS, n;
+
+	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+	if ((pf->ctx = zmq_ctx_new()) == NULL ||
+	    (pf->router = zmq_socket(pf->ctx, ZMQ_ROUTER)) == NULL ||
+	    zmq_setsockopt(pf->router, ZMQ_LINGER, &linger, sizeof linger) ==
+	    -1 ||
+	    zmq_setsockopt(pf->router, ZMQ_RCVTIMEO, &timeout, sizeof timeout)
+	    == -1 ||
+	    zmq_setsockopt(pf->router, ZMQ_SNDTIMEO, &timeout, sizeof timeout)
+	    == -1 ||
+	    zmq_setsockopt(pf->router, ZMQ_CURVE_SERVER, &one, sizeof one) ==
+	    -1 ||
+	    zmq_setsockopt(pf->router, ZMQ_CURVE_SECRETKEY, secret, 40) == -1 ||
+	    zmq_bind(pf->router, endpoint) == -1) {
+		snprintf(err, errlen, "ROUTER on %s: %s", endpoint,
+		    zmq_strerror(errno));
+		return -1;
+	}
+	if ((n = zmq_recv(pf->router, pf->peer, sizeof pf->peer, 0)) == -1 ||
+	    zmq_recv(pf->router, hello, sizeof hello, 0) == -1) {
+		snprintf(err, errlen, "the spawner never connected: %s",
+		    zmq_strerror(errno));
+		return -1;
+	}
+	pf->peerlen = (size_t)n;
+	return 0;
+}
+
+static void
+pathfloor_free(struct pathfloor *pf)
+{
+	int status;
+
+	if (pf->router != NULL && pf->peerlen > 0) {
+		zmq_send(pf->router, pf->peer, pf->peerlen, ZMQ_SNDMORE);
+		zmq_send(pf->router, "quit", 4, 0);
+	}
+	if (pf->spawner > 0) {
+		/* It quits on the message; a spawner that cannot is killed. */
+		for (int i = 0; i < 100; i++) {
+			if (waitpid(pf->spawner, &status, WNOHANG) != 0)
+				break;
+			benchlib_sleep_ms(10);
+			if (i == 99) {
+				kill(pf->spawner, SIGKILL);
+				waitpid(pf->spawner, &status, 0);
+			}
+		}
+	}
+	if (pf->router != NULL)
+		zmq_close(pf->router);
+	if (pf->ctx != NULL)
+		zmq_ctx_term(pf->ctx);
+	if (pf->sync_fd != -1)
+		close(pf->sync_fd);
+}
+
+int
+pathfloor_measure(const char *dir, int n, struct pathfloor_result *r,
+    char *err, size_t errlen)
+{
+	struct pathfloor pf = { .sync_fd = -1 };
+	struct MHD_Daemon *d = NULL;
+	struct curl_slist *headers = NULL;
+	CURL *curl = NULL;
+	char pub[41], sec[41], url[64], *path;
+	int http_port, zmq_port, rc = -1;
+
+	memset(pf.request, ' ', sizeof pf.request);
+	memset(pf.answer, ' ', sizeof pf.answer);
+	path = xasprintf("%s/pathfloor-sync", dir);
+	pf.sync_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (pf.sync_fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (benchlib_free_ports(&http_port, &zmq_port) == -1 ||
+	    zmq_curve_keypair(pub, sec) == -1) {
+		snprintf(err, errlen, "no free ports or no CURVE keys");
+		goto out;
+	}
+	/* Before this process has a ZeroMQ context's threads to copy. */
+	if ((pf.spawner = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pf.spawner == 0)
+		pathfloor_spawner(zmq_port, pub);
+	if (pathfloor_connect(&pf, zmq_port, sec, err, errlen) == -1 ||
+	    pathfloor_time_zmq(&pf, n, &r->zmq, err, errlen) == -1)
+		goto out;
+
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
+	    (uint16_t)http_port, NULL, NULL, pathfloor_handle, &pf,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		snprintf(err, errlen, "libmicrohttpd on port %d failed",
+		    http_port);
+		goto out;
+	}
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/apps", http_port);
+	if ((curl = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		goto out;
+	}
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, pf.request);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)sizeof pf.request);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pathfloor_discard);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)PATHFLOOR_TIMEOUT_MS);
+
+	pf.forward = NULL;
+	if (pathfloor_time_http(curl, &pf, n, &r->http, err, errlen) == -1)
+		goto out;
+	/* The handler's thread has the socket now; this one waits on curl. */
+	pf.forward = "spawn";
+	if (pathfloor_time_http(curl, &pf, n, &r->whole, err, errlen) == -1)
+		goto out;
+	pf.forward = "shim";
+	if (pathfloor_time_http(curl, &pf, n, &r->shim, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	curl_slist_free_all(headers);
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	pathfloor_free(&pf);
+	unlink(path);
+	free(path);
+	return rc;
+}
