@@ -322,6 +322,7 @@ app_settle(struct app *a)
 	if (a->check != NULL)
 		check_stop(a->check);
 	a->restart_at = 0;
+	a->user_signal = 0;
 }
 
 /*
@@ -350,6 +351,47 @@ app_schedule_restart(struct app *a)
 	a->backoff_ms = app_backoff_next(a->backoff_ms);
 }
 
+/*
+ * Whether the run just reaped ended by a user's signal sent with kill (see
+ * a->user_signal): it died of that signal, or ended within the grace after
+ * it, whatever its code (a program that handles SIGTERM and exits 1 is being
+ * stopped, not failing). The end's time is the shim's record, so a worker
+ * slow to hear of it judges the same. The worker's own unhealthy kill is
+ * not the user's.
+ */
+static bool
+app_ended_by_user_signal(const struct app *a)
+{
+	if (a->user_signal == 0 || a->unhealthy_kill)
+		return false;
+	if (a->has_status && WIFSIGNALED(a->status) &&
+	    WTERMSIG(a->status) == a->user_signal)
+		return true;
+	return a->ended_at - a->user_signal_at <= APP_USER_SIGNAL_GRACE_MS;
+}
+
+/*
+ * A user's signal stops counting once the run outlives its grace. Not while
+ * the leader may have ended already, its end not yet in (the shim's word
+ * comes after it reaps): that end is judged by app_ended_by_user_signal.
+ */
+static void
+app_user_signal_expire(struct app *a)
+{
+	struct pollfd p = { a->pidfd, POLLIN, 0 };
+
+	if (util_wall_ms() - a->user_signal_at <= APP_USER_SIGNAL_GRACE_MS)
+		return;
+	/* A pidfd turns readable when its process ends. */
+	if ((a->pidfd != -1 && poll(&p, 1, 0) == 1) ||
+	    (a->pidfd == -1 && a->leader_gone))
+		return;
+	log_info("app %s: still running %d ms after a user's %s: its end is "
+	    "up to its restart policy again", a->id, APP_USER_SIGNAL_GRACE_MS,
+	    signame_from_number(a->user_signal));
+	a->user_signal = 0;
+}
+
 /* The leader of a running app was reaped: restart it, or it is dead. */
 static void
 app_ended(struct worker *w, struct app *a)
@@ -357,6 +399,13 @@ app_ended(struct worker *w, struct app *a)
 	bool failed = !a->has_status || !WIFEXITED(a->status) ||
 	    WEXITSTATUS(a->status) != 0;
 
+	if (app_ended_by_user_signal(a)) {
+		log_info("app %s: %s after a user's %s: stopped by the user, not "
+		    "restarted", a->id, a->cause,
+		    signame_from_number(a->user_signal));
+		a->user_stopped = true;
+	}
+	a->user_signal = 0;
 	if (a->check != NULL)
 		check_stop(a->check);
 	if (a->unhealthy_kill) {
@@ -938,8 +987,8 @@ out:
 }
 
 /*
- * Whether a signal sent by a user ends the app by default, so that it
- * counts as the user stopping it (never restarted): all but those that
+ * Whether a signal sent by a user ends the app by default, so that the end
+ * it brings is the user stopping it (never restarted): all but those that
  * stop, continue or are ignored by default.
  */
 static bool
@@ -987,8 +1036,15 @@ app_signal(struct worker *w, struct msg *req)
 		app_send_error(w, req, "unknown signal '%.32s'", signame);
 		return;
 	}
-	/* A user's stop or kill is never a failure: no restart follows. */
-	if (timeout >= 0 || app_signal_ends(sig)) {
+	/*
+	 * A user's stop or SIGKILL is never a failure: no restart follows.
+	 * Another signal that ends a process by default may be caught and
+	 * survived (SIGHUP to reload a daemon): it is noted once sent, below,
+	 * and the app's end judged by it (app_ended). An app waiting to restart
+	 * or dead runs nothing that could catch it: there it is a stop.
+	 */
+	if (timeout >= 0 || sig == SIGKILL ||
+	    (!app_is_alive(a) && app_signal_ends(sig))) {
 		a->user_stopped = true;
 		app_changed(w, a);
 	}
@@ -1037,6 +1093,10 @@ app_signal(struct worker *w, struct msg *req)
 		app_send_error(w, req, "cannot signal %s: %s", a->id,
 		    strerror(errno));
 		return;
+	}
+	if (!a->user_stopped && app_signal_ends(sig)) {
+		a->user_signal = sig;
+		a->user_signal_at = util_wall_ms();
 	}
 	app_reply(w, req->id, MSG_SIGNALED, jsonx_pack("{s:s, s:s, s:b, s:o}",
 	    "app", a->id, "signal", signame_from_number(sig), "was_dead", 0,
@@ -1236,6 +1296,8 @@ app_tick(struct worker *w, int64_t now)
 		else if (a->phase == APP_WAITING && now >= a->restart_at)
 			app_transition(w, a, APP_EV_RESTART_DUE);
 		else if (a->phase == APP_RUNNING) {
+			if (a->user_signal != 0)
+				app_user_signal_expire(a);
 			if (a->check != NULL && check_tick(a->check, now))
 				app_health_changed(w, a);
 			/* A run that lasted, healthy, earns a short backoff. */

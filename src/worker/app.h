@@ -47,6 +47,12 @@ enum app_restart {
 #define APP_BACKOFF_MAX_MS 60000
 #define APP_BACKOFF_RESET_MS 10000
 #define APP_MAX_RESTARTS_DEFAULT 3
+/*
+ * How long after a user's catchable signal (kill --signal TERM, HUP...) an
+ * end of the app is taken for the user's stop rather than a failure: stop's
+ * default timeout, the time a program is given to shut down.
+ */
+#define APP_USER_SIGNAL_GRACE_MS 10000
 
 /* The backoff after the one of current_ms: doubled, at most the maximum. */
 static inline int
@@ -106,6 +112,15 @@ struct app {
 	int64_t restart_at; /* monotonic ms, while APP_WAITING */
 	int64_t run_since;  /* monotonic ms of the last (re)start */
 	bool user_stopped;  /* a user stopped or killed it: never restarted */
+	/*
+	 * A user's signal that ends a process by default but may be caught
+	 * (SIGHUP to reload, SIGTERM handled): 0 when none is pending. The
+	 * run's end is the user's stop if it died of it or came within
+	 * APP_USER_SIGNAL_GRACE_MS; a run still going past that keeps its
+	 * restart policy. Not in the state file.
+	 */
+	int user_signal;
+	int64_t user_signal_at; /* wall clock ms, as ended_at */
 	bool unhealthy_kill; /* the worker killed it for failing its check */
 	struct check *check; /* NULL: no health check */
 	json_t *check_spec;  /* the launch's check object, for the state file */
