@@ -53,6 +53,7 @@
 #define APP_SHIM_WAIT_MS 3000
 
 void (*app_on_output)(struct worker *, struct app *);
+void (*app_on_forget)(struct worker *, struct app *);
 /*
  * Set while app_adopt_all takes back the apps of the last worker: an end
  * found then may be old, so its group id may be reused and is not killed.
@@ -1278,6 +1279,13 @@ app_collect(struct worker *w, int64_t wall)
 		app_forgotten(w, a);
 		log_debug("app %s: forgotten, ended %lld s ago", a->id,
 		    (long long)(wall - a->ended_at) / 1000);
+		/*
+		 * Its log's readers go first: recycling empties the log in
+		 * place, and a launch may take it at once, so a descriptor
+		 * they held would read the next app's output.
+		 */
+		if (app_on_forget != NULL)
+			app_on_forget(w, a);
 		app_unwatch(w, a);
 		app_remove_files(w, a);
 		app_leave(w, a);

@@ -217,5 +217,10 @@ void app_adopt_all(struct worker *);
 
 /* Called for each app when a chunk of output was written to its log. */
 extern void (*app_on_output)(struct worker *, struct app *);
+/*
+ * Called for each dead app about to be forgotten, before its directory and
+ * log (emptied, the same inodes) go to a later launch.
+ */
+extern void (*app_on_forget)(struct worker *, struct app *);
 
 #endif

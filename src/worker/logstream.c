@@ -1,5 +1,6 @@
 #include "worker/logstream.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,7 @@
 
 struct logstream {
 	char *id;  /* chosen by the master, echoed in every chunk */
+	uint32_t request; /* the MSG_LOGS that opened it, for an error */
 	char *app;
 	struct applog_reader *reader;
 	bool follow;
@@ -149,6 +151,7 @@ logstream_start(struct worker *w, struct msg *req)
 		return;
 	}
 	s->id = xstrdup(stream);
+	s->request = req->id;
 	s->app = xstrdup(id);
 	s->follow = follow;
 	s->credit = LOGSTREAM_INITIAL_CREDIT;
@@ -204,6 +207,37 @@ logstream_on_output(struct worker *w, struct app *a)
 		next = s->next;
 		if (strcmp(s->app, a->id) == 0)
 			logstream_pump(w, s);
+	}
+}
+
+void
+logstream_on_forget(struct worker *w, struct app *a)
+{
+	struct logstream *s, *next;
+	struct msg *m;
+	char *why;
+
+	for (s = w->streams; s != NULL; s = next) {
+		next = s->next;
+		if (strcmp(s->app, a->id) != 0)
+			continue;
+		/*
+		 * An error, not the end of the log, so that the reader does
+		 * not take what it got for all there was: it answers the
+		 * MSG_LOGS that opened the stream, and the master ends the
+		 * stream with it after the chunks already sent.
+		 */
+		why = xasprintf("app %s was forgotten while its log was read",
+		    a->id);
+		log_info("log stream %s: %s", s->id, why);
+		m = msg_new(MSG_ERROR, s->request, jsonx_pack("{s:s, s:s}",
+		    "error", why, "type", msg_type_name(MSG_LOGS)));
+		if (worker_send(w, m) == -1)
+			log_warnx("log stream %s of %s: the master cannot take "
+			    "its end", s->id, s->app);
+		msg_free(m);
+		free(why);
+		logstream_remove(w, s);
 	}
 }
 

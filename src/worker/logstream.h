@@ -20,6 +20,12 @@ void logstream_credit(struct worker *, struct msg *); /* MSG_LOG_CREDIT */
 void logstream_cancel(struct worker *, struct msg *); /* MSG_LOG_CANCEL */
 /* New output from app: followers may send more. */
 void logstream_on_output(struct worker *, struct app *);
+/*
+ * app is about to be forgotten, its log emptied in place for a later launch
+ * (appdirs_recycle): end its streams first, each with an error to its
+ * reader, before a descriptor they hold reads another app's output.
+ */
+void logstream_on_forget(struct worker *, struct app *);
 /* Drop every stream (the master connection is gone, or shutdown). */
 void logstream_free_all(struct worker *);
 

@@ -666,6 +666,7 @@ worker_main(int argc, char **argv)
 	 * before the first HELLO, which lists them.
 	 */
 	app_on_output = logstream_on_output;
+	app_on_forget = logstream_on_forget;
 	shim_on_wait = worker_heartbeat_while_waiting;
 	shim_on_wait_arg = &w;
 	if (shim_init(&cause) == -1) {
