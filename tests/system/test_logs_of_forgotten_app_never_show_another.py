@@ -18,12 +18,15 @@ import drover_harness as h
 # The worker's APP_DEAD_MAX: this many newer dead apps make it forget one.
 DEAD_MAX = 1000
 MIB = 1024 * 1024
-# Far more than the reader takes, plus every buffer between it and the
-# worker (its own socket, the master's, the chunks in flight).
+# Far more than the reader takes while the apps are launched (a second or
+# two here, minutes on a loaded machine), plus every buffer between it and
+# the worker (its own socket, the master's 4 MiB one, the chunks in flight).
 BIG_BYTES = 96 * MIB
-# The slow reader takes this much at a time, often enough that the master
-# keeps sending (libmicrohttpd drops a connection idle for 30 s).
-SIP = 16 * 1024
+# The slow reader takes this much at a time (some 300 KiB/s): often enough
+# that the master keeps sending, since libmicrohttpd drops a connection idle
+# for 30 s and a full socket buffer of the master's turns writable again
+# only once about a third of it was taken (seen: every 20 s at 50 KiB/s).
+SIP = 64 * 1024
 SIP_EVERY_S = 0.2
 LAUNCHERS = 4
 SLOW = 600
