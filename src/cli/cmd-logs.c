@@ -155,7 +155,19 @@ cmd_logs_exec(struct cmd_ctx *ctx, struct args *a)
 	o = xcalloc(1, sizeof *o);
 	status = client_stream(ctx->client, path, cmd_logs_write, o, &cause);
 	free(path);
-	if (status == -1) {
+	if (status == -1 && (o->streaming || o->nheld > 0)) {
+		/*
+		 * The master cuts a stream that ends before the log does, its
+		 * last line saying why (the node went away, say): not a whole
+		 * log, so not a success.
+		 */
+		if (o->nheld > 0)
+			cmd_logs_emit(o, o->held, o->nheld);
+		fprintf(stderr, "drover: the log of %s was cut short (%s)\n",
+		    a->argv[0], cause);
+		free(cause);
+		rc = CMD_FAILED;
+	} else if (status == -1) {
 		fprintf(stderr, "drover: %s\n", cause);
 		free(cause);
 		rc = CMD_FAILED;

@@ -4,6 +4,8 @@
  * while it has credit; the master grants one more each time the client has
  * taken a chunk, so a slow client slows the worker instead of filling the
  * master's memory. While no chunk is waiting the connection is suspended.
+ * A stream that cannot reach the log's end ends with an error, not the end
+ * of a chunked response, after a line saying why.
  */
 #include <microhttpd.h>
 #include <stdio.h>
@@ -35,6 +37,13 @@ struct logpipe {
 	struct MHD_Connection *conn;
 	struct logpipe_chunk *head, *tail;
 	bool eof;
+	/*
+	 * The stream ends before the log does (the worker could not send it,
+	 * the node or the master went away): the response ends with an error
+	 * after the last line that says why, so a client never takes the
+	 * part it got for the whole log.
+	 */
+	bool cut;
 	bool suspended;
 	struct logpipe *next;
 };
@@ -85,7 +94,8 @@ logpipe_read(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	if (c == NULL) {
 		if (lp->eof)
-			return MHD_CONTENT_READER_END_OF_STREAM;
+			return lp->cut ? MHD_CONTENT_READER_END_WITH_ERROR :
+			    MHD_CONTENT_READER_END_OF_STREAM;
 		lp->suspended = true;
 		MHD_suspend_connection(lp->conn);
 		return 0;
@@ -212,21 +222,27 @@ logpipe_data(struct master *m, struct node *n, struct msg *msg)
 	msg_free(msg);
 }
 
-/* End every stream matching (node NULL: all) with a last line saying why. */
+/* Cut lp short: a last line saying why, then the error (see cut). */
+static void
+logpipe_cut(struct logpipe *lp, const char *line)
+{
+	logpipe_append(lp, line, strlen(line));
+	lp->eof = true;
+	lp->cut = true;
+	logpipe_wake(lp);
+}
+
+/* Cut every stream matching (node NULL: all) short. */
 static void
 logpipe_end(struct master *m, const char *node, const char *why)
 {
+	char line[256];
+
+	snprintf(line, sizeof line, "\ndrover: %s\n", why);
 	for (struct logpipe *lp = m->logpipes; lp != NULL; lp = lp->next) {
 		if (lp->eof || (node != NULL && strcmp(lp->node, node) != 0))
 			continue;
-		if (why != NULL) {
-			char line[256];
-
-			snprintf(line, sizeof line, "\ndrover: %s\n", why);
-			logpipe_append(lp, line, strlen(line));
-		}
-		lp->eof = true;
-		logpipe_wake(lp);
+		logpipe_cut(lp, line);
 	}
 }
 
@@ -242,9 +258,7 @@ logpipe_error(struct master *m, struct msg *msg)
 
 		snprintf(line, sizeof line, "drover: %s\n", text != NULL ? text :
 		    "the node could not send the log");
-		logpipe_append(lp, line, strlen(line));
-		lp->eof = true;
-		logpipe_wake(lp);
+		logpipe_cut(lp, line);
 		return 1;
 	}
 	return 0;

@@ -110,3 +110,32 @@ def test_logs_follow_streams_new_lines(cluster, tmp_path):
 def _alive_or_fail(p):
     if p.poll() is not None:
         raise AssertionError("logs --follow exited %s: %s" % (p.returncode, p.stderr.read()))
+
+
+def test_logs_follow_cut_short_by_a_lost_node_fails(cluster, tmp_path):
+    """A follower whose node goes away gets a last line saying so and exits
+    1: the part it printed is not the whole log."""
+    cluster.start_worker("w1")
+    cluster.wait_ready("w1")
+    script = h.write_script(tmp_path, "talker.sh",
+                            '#!/bin/sh\necho first\nexec sleep 600\n')
+    app = cluster.launch("w1", script)
+    h.wait_until(lambda: "first\n" in cluster.logs(app["id"]), desc="the first line")
+
+    follower = subprocess.Popen([cluster.bin, "logs", app["id"], "--follow"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=cluster.cli_env(),
+                                start_new_session=True)
+    try:
+        reader = _Reader(follower.stdout)
+        h.wait_until(lambda: "first\n" in reader.get(), desc="the follower to print the line",
+                     fail_if=lambda: _alive_or_fail(follower))
+        cluster.kill_worker("w1")
+        follower.wait(timeout=h.TIMEOUT)
+        reader._t.join(10)
+        assert follower.returncode == 1, (follower.returncode, reader.get())
+        assert reader.get().endswith("\ndrover: the node became unavailable\n"), reader.get()
+        err = follower.stderr.read().decode()
+        assert "drover: the log of %s was cut short" % app["id"] in err, err
+    finally:
+        h.kill_group(follower, signal.SIGKILL, grace=5)
