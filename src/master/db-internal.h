@@ -20,7 +20,7 @@ struct db {
 	uint64_t writes;      /* writes ever made: see db_writes */
 	uint64_t txn;         /* the open transaction's number, or the last's */
 	uint64_t committed;   /* the newest transaction committed */
-	uint64_t failed;      /* the newest transaction whose commit failed */
+	char *failure;        /* db_failure: NULL while writes reach the file */
 	bool soon;            /* db_commit_soon: commit at the turn's end */
 	int64_t events_since_trim;
 	/* Prepared once: samples arrive with every heartbeat. */
@@ -42,8 +42,17 @@ sqlite3_stmt *db_statement(struct db *, const char *sql);
 
 /* Run SQL that returns no rows; log and return -1 on failure. */
 int db_exec(struct db *, const char *sql);
-/* Open the turn's transaction if none is open. */
-void db_begin(struct db *);
+/*
+ * Count a write and open the turn's transaction if none is open. Returns
+ * -1 when the write must not be made: writes have failed (db_failure).
+ */
+int db_begin(struct db *);
+/*
+ * A write or a commit failed (what says which): note why from SQLite's
+ * error, reset st (the failed statement, or NULL), roll the transaction
+ * back and refuse every write after it (see db_failure).
+ */
+void db_fail(struct db *, const char *what, sqlite3_stmt *st);
 /* Release the samples' prepared statements (db_close). */
 void db_samples_finalize(struct db *);
 

@@ -27,16 +27,16 @@ db_add_sample(struct db *db, const char *app, const struct db_sample *s,
     int64_t now_ms)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (s->t < now_ms - DB_SAMPLES_RAW_MS)
 		return -1;
-	db_begin(db);
+	if (db_begin(db) == -1)
+		return -1;
 	if (db->sample_insert == NULL && sqlite3_prepare_v3(db->h,
 	    "INSERT OR REPLACE INTO samples_raw VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, SQLITE_PREPARE_PERSISTENT,
 	    &db->sample_insert, NULL) != SQLITE_OK) {
-		log_warnx("db %s: samples: %s", db->path, sqlite3_errmsg(db->h));
+		db_fail(db, "cannot prepare the samples' insert", NULL);
 		return -1;
 	}
 	st = db->sample_insert;
@@ -51,13 +51,13 @@ db_add_sample(struct db *db, const char *app, const struct db_sample *s,
 	db_bind_figure(st, 9, s->fds);
 	db_bind_figure(st, 10, s->read_bytes);
 	db_bind_figure(st, 11, s->write_bytes);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db %s: samples: %s", db->path, sqlite3_errmsg(db->h));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(db, "cannot store a sample", st);
+		sqlite3_clear_bindings(st);
 		return -1;
 	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return 0;
 }
 
@@ -68,16 +68,21 @@ db_samples_write(struct db *db, const char *sql, const char *app, int64_t a,
 {
 	sqlite3_stmt *st;
 
-	db_begin(db);
-	if ((st = db_statement(db, sql)) == NULL)
+	if (db_begin(db) == -1)
 		return;
+	if ((st = db_statement(db, sql)) == NULL) {
+		db_fail(db, "cannot prepare the samples' retention", NULL);
+		return;
+	}
 	sqlite3_bind_text(st, 1, app, -1, SQLITE_TRANSIENT);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_int64(st, 2, a);
 	if (sqlite3_bind_parameter_count(st) >= 3)
 		sqlite3_bind_int64(st, 3, b);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		log_warnx("db %s: %s", db->path, sqlite3_errmsg(db->h));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(db, "cannot apply the samples' retention", st);
+		return;
+	}
 	sqlite3_reset(st);
 }
 

@@ -179,13 +179,21 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
-	db_commit(db);
+	/*
+	 * After a failure, the file is left as the last commit made it: no
+	 * checkpoint on close either (the WAL holds what was committed, and
+	 * the next start reads it).
+	 */
+	if (db_commit(db) == -1)
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+		    NULL);
 	db_samples_finalize(db);
 	for (int i = 0; i < db->nstatements; i++) {
 		sqlite3_finalize(db->statements[i].st);
 		free(db->statements[i].sql);
 	}
 	sqlite3_close(db->h);
+	free(db->failure);
 	free(db->path);
 	free(db);
 }
@@ -196,15 +204,73 @@ db_unsafe_no_fsync(struct db *db)
 	db_exec(db, "PRAGMA synchronous=OFF");
 }
 
-void
+int
 db_begin(struct db *db)
 {
+	/*
+	 * Counted even when refused: the API holds the answer to a request
+	 * that wrote until a commit, and after a failure none comes.
+	 */
 	db->writes++;
-	if (!db->in_txn && db_exec(db, "BEGIN IMMEDIATE") == 0) {
-		db->in_txn = true;
-		db->txn++;
-		db->txn_since_ms = util_now_ms();
+	if (db->failure != NULL)
+		return -1;
+	if (db->in_txn)
+		return 0;
+	/*
+	 * Without its transaction a write would still run, committed on its
+	 * own: not one of the turn's, and never rolled back with them.
+	 */
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		db_fail(db, "cannot begin a transaction", NULL);
+		return -1;
 	}
+	db->in_txn = true;
+	db->txn++;
+	db->txn_since_ms = util_now_ms();
+	return 0;
+}
+
+/*
+ * Once a write or a commit failed, the master's memory holds changes the
+ * file does not, and only a restart from the file makes them agree again
+ * (master.c stops). Until then nothing more is written: SQLite may have
+ * rolled the whole transaction back by itself (SQLITE_FULL, SQLITE_IOERR
+ * can), and a later statement would then run, and commit, on its own
+ * outside any transaction, recording half of what a turn did.
+ */
+void
+db_fail(struct db *db, const char *what, sqlite3_stmt *st)
+{
+	int code = sqlite3_extended_errcode(db->h), err;
+	char os[160] = "";
+
+	/*
+	 * SQLite keeps the system's errno for I/O errors and failed opens
+	 * only; with any other code it is an older one's.
+	 */
+	err = sqlite3_system_errno(db->h);
+	if (err != 0 && ((code & 0xff) == SQLITE_IOERR ||
+	    (code & 0xff) == SQLITE_CANTOPEN))
+		snprintf(os, sizeof os, ": %s", strerror(err));
+	if (db->failure == NULL)
+		db->failure = xasprintf("state database %s: %s: %s (SQLite "
+		    "error %d%s)", db->path, what, sqlite3_errmsg(db->h), code,
+		    os);
+	log_warnx("%s", db->failure);
+	if (st != NULL)
+		sqlite3_reset(st);
+	/* Unless SQLite did so itself already. */
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	db->in_txn = false;
+	db->soon = false;
+}
+
+const char *
+db_failure(struct db *db)
+{
+	return db->failure;
 }
 
 uint64_t
@@ -216,7 +282,7 @@ db_txn(struct db *db)
 bool
 db_txn_committed(struct db *db, uint64_t txn)
 {
-	return txn <= db->committed && txn > db->failed;
+	return db->failure == NULL && txn > 0 && txn <= db->committed;
 }
 
 void
@@ -255,14 +321,15 @@ db_commit(struct db *db)
 	int64_t t0 = util_now_us();
 
 	db->soon = false;
+	if (db->failure != NULL)
+		return -1;
 	if (!db->in_txn)
 		return 0;
-	db->in_txn = false;
-	if (db_exec(db, "COMMIT") == -1) {
-		db_exec(db, "ROLLBACK");
-		db->failed = db->txn;
+	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_fail(db, "cannot commit", NULL);
 		return -1;
 	}
+	db->in_txn = false;
 	db->committed = db->txn;
 	log_trace(TRACE_DB, "commit took %lld us",
 	    (long long)(util_now_us() - t0));
@@ -304,19 +371,20 @@ static int
 db_write(struct db *db, const char *sql, int n, const char *const *params)
 {
 	sqlite3_stmt *st;
-	int rc;
 
-	db_begin(db);
-	if ((st = db_statement(db, sql)) == NULL)
+	if (db_begin(db) == -1)
 		return -1;
-	for (int i = 0; i < n; i++)
-		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		log_warnx("db %s: %s: %s", db->path, sql, sqlite3_errmsg(db->h));
+	if ((st = db_statement(db, sql)) == NULL) {
+		db_fail(db, "cannot prepare a write", NULL);
 		return -1;
 	}
+	for (int i = 0; i < n; i++)
+		sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_fail(db, "cannot write", st);
+		return -1;
+	}
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -388,12 +456,17 @@ db_add_event(struct db *db, const char *kind, const char *node,
     const char *app, json_t *detail)
 {
 	char at[32], *text = json_dumps(detail, JSON_COMPACT);
+	int64_t id;
+	int rc;
 
 	snprintf(at, sizeof at, "%lld", (long long)util_wall_ms());
-	db_write(db, "INSERT INTO events (at, kind, node, app, detail) VALUES "
-	    "(CAST(? AS INTEGER), ?, ?, ?, ?)", 5,
+	rc = db_write(db, "INSERT INTO events (at, kind, node, app, detail) "
+	    "VALUES (CAST(? AS INTEGER), ?, ?, ?, ?)", 5,
 	    (const char *const[]){ at, kind, node, app, text });
 	free(text);
+	if (rc == -1)
+		return -1;
+	id = sqlite3_last_insert_rowid(db->h);
 	/* Bounded: trim the oldest now and then, not on every insert. */
 	if (++db->events_since_trim >= 1000) {
 		char sql[128];
@@ -403,7 +476,7 @@ db_add_event(struct db *db, const char *kind, const char *node,
 		    "(SELECT max(id) FROM events) - %d", DB_EVENTS_MAX);
 		db_write(db, sql, 0, NULL);
 	}
-	return sqlite3_last_insert_rowid(db->h);
+	return id;
 }
 
 json_t *

@@ -12,6 +12,12 @@
  * for the next reply's commit, or MASTER_COMMIT_DELAY_MS at most: a crash
  * may lose that much of them, which the workers tell a restarted master
  * again.
+ *
+ * A write or a commit that fails (a full disk, an I/O error) ends writing
+ * for good: the transaction is rolled back, every later write is refused,
+ * and db_failure says why. The master's memory then holds changes the file
+ * does not, so it must answer none of them as done, and stops (master.c);
+ * started again, it resumes from the last commit.
  */
 #ifndef DROVER_DB_H
 #define DROVER_DB_H
@@ -31,6 +37,7 @@ struct db;
  * it would forget.
  */
 struct db *db_open(const char *path, char **cause);
+/* Commit what is left, unless writing failed (db_failure), and close. */
 void db_close(struct db *);
 /*
  * Commits stop waiting for the disk (synchronous=OFF): what a benchmark
@@ -38,20 +45,33 @@ void db_close(struct db *);
  */
 void db_unsafe_no_fsync(struct db *);
 
-/* Commit the turn's writes. Returns 0, or -1 (logged) when it failed. */
+/*
+ * Commit the turn's writes. Returns 0 when every write made so far is on
+ * disk, or -1 (logged) when one is not: this commit or an earlier write
+ * failed (db_failure).
+ */
 int db_commit(struct db *);
+/*
+ * Why writing stopped ("state database PATH: cannot commit: database or
+ * disk is full (SQLite error 13)"), or NULL while writes reach the file.
+ * Borrowed until db_close.
+ */
+const char *db_failure(struct db *);
 /* Whether there are writes not yet committed. */
 bool db_dirty(struct db *);
 /* When the oldest of them was made (util_now_ms), or 0 when there is none. */
 int64_t db_dirty_since(struct db *);
-/* How many writes were ever made: an API call that changed it made one. */
+/*
+ * How many writes were ever made: an API call that changed it made one.
+ * Writes refused after a failure count too.
+ */
 uint64_t db_writes(struct db *);
 /*
  * The transaction the writes made now go into (numbered from 1), and
  * whether it is on disk: an answer that waits for the worker need not wait
  * for a commit as well if the writes it acknowledges were committed while
- * the worker worked (api_apps_create). False, to be safe, for every
- * transaction up to one whose commit failed.
+ * the worker worked (api_apps_create). False for every transaction once a
+ * write or a commit failed.
  */
 uint64_t db_txn(struct db *);
 bool db_txn_committed(struct db *, uint64_t txn);
@@ -73,7 +93,8 @@ void db_put_node_artifacts(struct db *, const char *node, json_t *manifests);
 
 /*
  * Record an event: kind ("api", "node", "app"), the node and app it is
- * about (either may be NULL), and details. Returns its id.
+ * about (either may be NULL), and details. Returns its id, or -1 when it
+ * was not written (db_failure).
  */
 int64_t db_add_event(struct db *, const char *kind, const char *node,
     const char *app, json_t *detail);
