@@ -171,6 +171,23 @@ api_release(struct api *api)
 	api->nrelease = 0;
 }
 
+void
+api_refuse_held(struct api *api, int status, const char *why)
+{
+	for (size_t i = 0; i < api->nrelease; i++) {
+		struct api_request *req = api->to_release[i];
+
+		json_decref(req->reply);
+		req->reply = json_pack("{s:s}", "error", why);
+		req->status = status;
+		if (req->response != NULL) {
+			MHD_destroy_response(req->response);
+			req->response = NULL;
+		}
+	}
+	api_release(api);
+}
+
 size_t
 api_pending_releases(struct api *api)
 {

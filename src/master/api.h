@@ -98,6 +98,12 @@ void api_complete(struct api_request *, int status, json_t *reply);
 void api_complete_now(struct api_request *, int status, json_t *reply);
 /* After the turn's commit: let every answered request go out. */
 void api_release(struct api *);
+/*
+ * Instead of api_release when the commit failed: every held answer goes
+ * out as status with the error why, since what it acknowledged is not on
+ * disk.
+ */
+void api_refuse_held(struct api *, int status, const char *why);
 size_t api_pending_releases(struct api *);
 
 /* Route handlers (api-*.c). */

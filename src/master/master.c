@@ -512,7 +512,8 @@ master_loop(struct master *m)
 	int tick_ms = m->heartbeat_ms / 4 < 25 ? 25 : m->heartbeat_ms / 4;
 	int64_t next_tick = util_now_ms() + tick_ms;
 
-	while (!m->stopping) {
+	/* A write that failed anywhere in a turn ends the loop too (db.h). */
+	while (!m->stopping && db_failure(m->db) == NULL) {
 		zmq_pollitem_t items[] = {
 			{ m->router, 0, ZMQ_POLLIN, 0 },
 			{ m->zap, 0, ZMQ_POLLIN, 0 },
@@ -547,13 +548,16 @@ master_loop(struct master *m)
 
 		/*
 		 * Group commit: every change since the last commit in one
-		 * transaction, then the answers that acknowledge them.
+		 * transaction, then the answers that acknowledge them. If it
+		 * fails they never go out as they are: the master stops, and
+		 * master_main turns each into an error.
 		 */
 		if (api_pending_releases(m->api) > 0 ||
 		    db_commit_wanted(m->db) || (db_dirty(m->db) &&
 		    util_now_ms() - db_dirty_since(m->db) >=
 		    MASTER_COMMIT_DELAY_MS)) {
-			db_commit(m->db);
+			if (db_commit(m->db) == -1)
+				break;
 			api_release(m->api);
 			/* Send the released answers now, not at the next wake-up. */
 			api_run(m->api);
@@ -593,6 +597,8 @@ master_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *join_secret = NULL, *admin_token = NULL;
+	const char *why = "the master is shutting down";
+	char failure[1024] = "", refusal[1200];
 	struct master m = { 0 };
 	char *cause = NULL, *keypath, *host, *jhost;
 	long hb = 1000;
@@ -712,10 +718,23 @@ master_main(int argc, char **argv)
 
 	master_loop(&m);
 
+	/*
+	 * Writing failed: what the master holds is not what the file holds,
+	 * so no held answer may say a change was made (db.h). Each gets an
+	 * error naming the cause, as do the calls stopping interrupts.
+	 */
+	if (db_failure(m.db) != NULL) {
+		snprintf(failure, sizeof failure, "%s", db_failure(m.db));
+		snprintf(refusal, sizeof refusal, "not recorded: %s; the master "
+		    "stops", failure);
+		why = refusal;
+	}
 	/* No REST call may stay parked: libmicrohttpd cannot stop with one. */
-	pending_fail_all(&m, "the master is shutting down");
+	pending_fail_all(&m, why);
 	logpipe_end_all(&m);
 	transfer_shutdown(&m);
+	if (*failure != '\0')
+		api_refuse_held(m.api, 503, why);
 	api_run(m.api);
 	api_stop(m.api);
 	app_registry_free(m.apps);
@@ -740,6 +759,15 @@ master_main(int argc, char **argv)
 	free(m.state_dir);
 	free(m.bind);
 	free(m.api_addr);
+	/*
+	 * Not started again in-process: a restart reads the file, which is
+	 * what makes memory and disk agree, and the workers report their
+	 * apps to it as after any restart.
+	 */
+	if (*failure != '\0')
+		fatalx("%s: stopped, so that no change it lost is acknowledged; "
+		    "start the master again once the disk takes writes: it "
+		    "resumes from the last commit", failure);
 	log_info("stopped");
 	return 0;
 }
