@@ -506,6 +506,22 @@ master_handle_signals(struct master *m)
 	}
 }
 
+/*
+ * The error for REST calls answered as the master stops after a failed
+ * write (db_failure); empty while writes reach the file.
+ */
+static void
+master_refusal(struct master *m, char *buf, size_t len)
+{
+	const char *failure = db_failure(m->db);
+
+	if (failure != NULL)
+		snprintf(buf, len, "not recorded: %s; the master stops",
+		    failure);
+	else
+		*buf = '\0';
+}
+
 static void
 master_loop(struct master *m)
 {
@@ -597,7 +613,6 @@ master_main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *join_secret = NULL, *admin_token = NULL;
-	const char *why = "the master is shutting down";
 	char failure[1024] = "", refusal[1200];
 	struct master m = { 0 };
 	char *cause = NULL, *keypath, *host, *jhost;
@@ -718,23 +733,23 @@ master_main(int argc, char **argv)
 
 	master_loop(&m);
 
-	/*
-	 * Writing failed: what the master holds is not what the file holds,
-	 * so no held answer may say a change was made (db.h). Each gets an
-	 * error naming the cause, as do the calls stopping interrupts.
-	 */
-	if (db_failure(m.db) != NULL) {
-		snprintf(failure, sizeof failure, "%s", db_failure(m.db));
-		snprintf(refusal, sizeof refusal, "not recorded: %s; the master "
-		    "stops", failure);
-		why = refusal;
-	}
 	/* No REST call may stay parked: libmicrohttpd cannot stop with one. */
-	pending_fail_all(&m, why);
+	master_refusal(&m, refusal, sizeof refusal);
+	pending_fail_all(&m, *refusal != '\0' ? refusal :
+	    "the master is shutting down");
 	logpipe_end_all(&m);
 	transfer_shutdown(&m);
-	if (*failure != '\0')
-		api_refuse_held(m.api, 503, why);
+	/*
+	 * What stopping wrote is committed before the answers go, as in the
+	 * loop. Once writing failed, now or before, what the master holds is
+	 * not what the file holds: no held answer may say a change was made
+	 * (db.h), and each gets an error naming the cause instead.
+	 */
+	if (db_commit(m.db) == -1) {
+		master_refusal(&m, refusal, sizeof refusal);
+		snprintf(failure, sizeof failure, "%s", db_failure(m.db));
+		api_refuse_held(m.api, 503, refusal);
+	}
 	api_run(m.api);
 	api_stop(m.api);
 	app_registry_free(m.apps);
