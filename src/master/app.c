@@ -165,26 +165,31 @@ app_lookup(struct app_registry *r, const char *id)
 	return zhashx_lookup(r->by_id, id);
 }
 
-struct app_record *
-app_restore(struct app_registry *r, const char *node, json_t *obj)
+void
+app_reserve_id(struct app_registry *r, const char *id)
 {
-	const char *id = json_string_value(json_object_get(obj, "id"));
 	const char *dash;
 	long *next, n;
 
-	if (id != NULL && (dash = strrchr(id, '-')) != NULL &&
-	    (n = strtol(dash + 1, NULL, 10)) > 0) {
-		char *name = xstrndup(id, (size_t)(dash - id));
+	if (id == NULL || (dash = strrchr(id, '-')) == NULL ||
+	    (n = strtol(dash + 1, NULL, 10)) <= 0)
+		return;
+	char *name = xstrndup(id, (size_t)(dash - id));
 
-		if ((next = zhashx_lookup(r->counters, name)) == NULL) {
-			next = xmalloc(sizeof *next);
-			*next = 1;
-			zhashx_insert(r->counters, name, next);
-		}
-		if (*next <= n)
-			*next = n + 1;
-		free(name);
+	if ((next = zhashx_lookup(r->counters, name)) == NULL) {
+		next = xmalloc(sizeof *next);
+		*next = 1;
+		zhashx_insert(r->counters, name, next);
 	}
+	if (*next <= n)
+		*next = n + 1;
+	free(name);
+}
+
+struct app_record *
+app_restore(struct app_registry *r, const char *node, json_t *obj)
+{
+	app_reserve_id(r, json_string_value(json_object_get(obj, "id")));
 	return app_add(r, node, obj);
 }
 

@@ -37,6 +37,11 @@ struct app_record *app_add(struct app_registry *, const char *node, json_t *obj)
 /* Forget the record of id, if any: a launch the worker refused. */
 void app_remove(struct app_registry *, const char *id);
 struct app_record *app_lookup(struct app_registry *, const char *id);
+/*
+ * An id in use somewhere (NAME-N): app_new_id gives NAME a number above N
+ * from now on.
+ */
+void app_reserve_id(struct app_registry *, const char *id);
 /* A record from the state database: added, and its id's counter moved past. */
 struct app_record *app_restore(struct app_registry *, const char *node,
     json_t *obj);

@@ -142,8 +142,15 @@ rpc_reconcile(struct master *m, struct node *n, json_t *apps, json_t *stale)
 		const char *state = json_string_value(json_object_get(obj,
 		    "state"));
 
-		if (state == NULL || strcmp(state, "dead") == 0)
+		/*
+		 * A dead one is not listed, but its worker keeps it for an
+		 * hour: a new app must not get its id (a record lost in a
+		 * crash between a launch and its commit leaves such apps).
+		 */
+		if (state == NULL || strcmp(state, "dead") == 0) {
+			app_reserve_id(m->apps, id);
 			continue;
+		}
 		a = app_add_orphan(m->apps, n->name, json_deep_copy(obj));
 		master_app_changed(m, a);
 		log_warnx("node %s runs app %s that this master has no record "
