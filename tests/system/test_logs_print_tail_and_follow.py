@@ -67,6 +67,15 @@ class _Reader:
             return self.text
 
 
+def _follow(cluster, app_id):
+    """`drover logs APP --follow` in its own session, and its stdout's reader."""
+    follower = subprocess.Popen([cluster.bin, "logs", app_id, "--follow"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=cluster.cli_env(),
+                                start_new_session=True)
+    return follower, _Reader(follower.stdout)
+
+
 def test_logs_follow_streams_new_lines(cluster, tmp_path):
     cluster.start_worker("w1")
     cluster.wait_ready("w1")
@@ -81,12 +90,8 @@ def test_logs_follow_streams_new_lines(cluster, tmp_path):
     app = cluster.launch("w1", script)
     h.wait_until(lambda: "before\n" in cluster.logs(app["id"]), desc="the first line")
 
-    follower = subprocess.Popen([cluster.bin, "logs", app["id"], "--follow"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=cluster.cli_env(),
-                                start_new_session=True)
+    follower, reader = _follow(cluster, app["id"])
     try:
-        reader = _Reader(follower.stdout)
         h.wait_until(lambda: "before\n" in reader.get(), desc="the follower to print the old line",
                      fail_if=lambda: _alive_or_fail(follower))
         go.touch()
@@ -122,12 +127,8 @@ def test_logs_follow_cut_short_by_a_lost_node_fails(cluster, tmp_path):
     app = cluster.launch("w1", script)
     h.wait_until(lambda: "first\n" in cluster.logs(app["id"]), desc="the first line")
 
-    follower = subprocess.Popen([cluster.bin, "logs", app["id"], "--follow"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=cluster.cli_env(),
-                                start_new_session=True)
+    follower, reader = _follow(cluster, app["id"])
     try:
-        reader = _Reader(follower.stdout)
         h.wait_until(lambda: "first\n" in reader.get(), desc="the follower to print the line",
                      fail_if=lambda: _alive_or_fail(follower))
         cluster.kill_worker("w1")
