@@ -14,7 +14,9 @@
  *     and the same through a forked shim that reaps each child
  *     (shim-floor): the most a supervisor per app leaves;
  *     Beside them, the same path without drover (pathfloor.c): HTTP,
- *     ZeroMQ with CURVE, a spawn and a durable write, nothing else;
+ *     ZeroMQ with CURVE, a spawn and a durable write, nothing else; and
+ *     that path and the raw spawn again with exit-only in place of
+ *     /bin/true, a program with no C library to start up;
  * (c) follow delay: a python3 app copies lines from a FIFO to its output;
  *     the delay of a line is from writing it into the FIFO to its arrival on
  *     GET /v1/apps/ID/logs?follow=1.
@@ -98,6 +100,11 @@ struct launch_result {
 	struct pathfloor_result floor; /* the same path without drover */
 	bool floor_ran;
 	char floor_error[256];
+	/* The same, spawning exit-only, and its raw spawn. */
+	struct benchlib_stats bare_lat;
+	struct pathfloor_result bare_floor;
+	bool bare_ran;
+	char bare_error[256];
 	long lat_failed;
 	char lat_error[256];
 	long load_ok, load_failed, load_per_node[LAUNCH_NODES];
@@ -141,12 +148,95 @@ struct launch_follow {
 /* ---- (a) latency ----------------------------------------------------------
  */
 
+/*
+ * Time launches posix_spawns of program into s. posix_spawn returns once
+ * the child has exec'd: glibc clones with CLONE_VFORK, which suspends the
+ * parent until the child execs (or exits on failure). Reaping is outside
+ * the timed part, as it is for drover, whose reply does not wait for the
+ * exit either.
+ */
+static int
+launch_time_spawn(const char *program, int launches, struct benchlib_stats *s)
+{
+	char *const argv[] = {(char *)program, NULL};
+	double *v = xcalloc((size_t)launches, sizeof *v);
+	size_t n = 0;
+
+	for (int i = 0; i < LAUNCH_WARMUP + launches; i++) {
+		int64_t t0, t1;
+		pid_t pid;
+		int err, status;
+
+		t0 = util_now_us();
+		err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+		t1 = util_now_us();
+		if (err != 0) {
+			fprintf(stderr, "launch: posix_spawn of %s: %s\n",
+				program, strerror(err));
+			free(v);
+			return -1;
+		}
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		if (i >= LAUNCH_WARMUP)
+			v[n++] = (double)(t1 - t0) / 1000.0;
+	}
+	benchlib_stats_of(v, n, s);
+	free(v);
+	return 0;
+}
+
+/* A program built beside this one (allocated), or NULL when it is not. */
+static char *
+launch_beside_self(const char *name)
+{
+	char self[4096], *slash, *path;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (len <= 0)
+		return NULL;
+	self[len] = '\0';
+	if ((slash = strrchr(self, '/')) != NULL)
+		*slash = '\0';
+	path = xasprintf("%s/%s", self, name);
+	if (access(path, X_OK) == -1) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/*
+ * The same path without drover, spawning /bin/true, then exit-only (no C
+ * library to start) where it was built. Not fatal: drover's figures stand
+ * without them.
+ */
+static void
+launch_floors(struct launch *l, struct launch_result *r)
+{
+	char *bare = launch_beside_self("exit-only");
+
+	r->floor_ran = pathfloor_measure(l->cl.state, "/bin/true",
+	    l->o.launches, &r->floor, r->floor_error,
+	    sizeof r->floor_error) == 0;
+	if (bare == NULL) {
+		snprintf(r->bare_error, sizeof r->bare_error, "exit-only is "
+		    "not built beside this program (sanitizer builds leave it "
+		    "out)");
+		return;
+	}
+	r->bare_ran = launch_time_spawn(bare, l->o.launches,
+	    &r->bare_lat) == 0 && pathfloor_measure(l->cl.state, bare,
+	    l->o.launches, &r->bare_floor, r->bare_error,
+	    sizeof r->bare_error) == 0;
+	free(bare);
+}
+
 static int
 launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *r)
 {
 	char *url = xasprintf("%s/v1/apps", l->cl.api_base);
 	static const char body[] = "{\"node\":\"b1\",\"path\":\"/bin/true\"}";
-	char *const argv[] = {"/bin/true", NULL};
 	double *v = xcalloc((size_t)l->o.launches, sizeof *v);
 	size_t n = 0;
 	int rc = -1;
@@ -175,32 +265,8 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 	}
 	benchlib_stats_of(v, n, &r->drover_lat);
 
-	/*
-	 * posix_spawn returns once the child has exec'd: glibc clones with
-	 * CLONE_VFORK, which suspends the parent until the child execs (or
-	 * exits on failure). Reaping is outside the timed part, as it is for
-	 * drover, whose reply does not wait for the exit either.
-	 */
-	n = 0;
-	for (int i = 0; i < LAUNCH_WARMUP + l->o.launches; i++) {
-		int64_t t0, t1;
-		pid_t pid;
-		int err, status;
-
-		t0 = util_now_us();
-		err = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-		t1 = util_now_us();
-		if (err != 0) {
-			fprintf(stderr, "launch: posix_spawn: %s\n",
-				strerror(err));
-			goto out;
-		}
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-			;
-		if (i >= LAUNCH_WARMUP)
-			v[n++] = (double)(t1 - t0) / 1000.0;
-	}
-	benchlib_stats_of(v, n, &r->raw_lat);
+	if (launch_time_spawn("/bin/true", l->o.launches, &r->raw_lat) == -1)
+		goto out;
 
 	/*
 	 * The disk's own floor: a launch is acknowledged only once the master
@@ -231,9 +297,7 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 	free(path);
 	benchlib_stats_of(v, n, &r->raw_sync);
 
-	/* Not fatal: drover's figures stand without it. */
-	r->floor_ran = pathfloor_measure(l->cl.state, l->o.launches,
-	    &r->floor, r->floor_error, sizeof r->floor_error) == 0;
+	launch_floors(l, r);
 	rc = 0;
 out:
 	free(v);
@@ -272,17 +336,14 @@ launch_raw_run(void *arg)
 static double
 launch_shim_floor(struct launch *l, int nproc)
 {
-	char self[4096], *cmd, *slash;
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *path = launch_beside_self("shim-floor"), *cmd;
 	long long n = -1;
 	FILE *f;
 
-	if (len <= 0)
+	if (path == NULL)
 		return -1;
-	self[len] = '\0';
-	if ((slash = strrchr(self, '/')) != NULL)
-		*slash = '\0';
-	cmd = xasprintf("'%s/shim-floor' %d %d", self, l->o.seconds, nproc);
+	cmd = xasprintf("'%s' %d %d", path, l->o.seconds, nproc);
+	free(path);
 	if ((f = popen(cmd, "r")) != NULL) {
 		if (fscanf(f, "%lld", &n) != 1)
 			n = -1;
@@ -696,6 +757,20 @@ launch_print_floor(const struct launch_result *r)
 	       r->floor.whole.p50 - r->raw_lat.p50,
 	       r->floor.shim.p50 - r->raw_lat.p50,
 	       r->drover_lat.p50 - r->floor.shim.p50);
+	if (!r->bare_ran) {
+		printf("  the same, spawning exit-only: not measured: %s\n",
+		       r->bare_error);
+		return;
+	}
+	printf("  the same, spawning exit-only (one system call, no C library "
+	       "to start up):\n");
+	launch_print_stats("raw posix_spawn", &r->bare_lat);
+	launch_print_stats("all of it", &r->bare_floor.whole);
+	launch_print_stats("all, through a shim", &r->bare_floor.shim);
+	printf("  p50 difference without drover %+.3f ms, through a shim "
+	       "%+.3f ms\n",
+	       r->bare_floor.whole.p50 - r->bare_lat.p50,
+	       r->bare_floor.shim.p50 - r->bare_lat.p50);
 }
 
 static void

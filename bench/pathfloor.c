@@ -5,8 +5,8 @@
  * master's loop is one thread too), whose handler sends each request over
  * a CURVE ROUTER socket, makes its durable write while the other side
  * works, waits for the answer and replies 201. The spawner is a forked
- * child with a CURVE DEALER socket, as a worker: it posix_spawns /bin/true
- * for each request, itself or through a shim per app forked by a zygote
+ * child with a CURVE DEALER socket, as a worker: it posix_spawns the
+ * program (/bin/true, say) for each request, itself or through a shim per app forked by a zygote
  * (the supervisor per app that a worker restart needs, as drover's), and
  * answers with the PID. Messages are about the size of drover's LAUNCH and
  * its answer.
@@ -56,13 +56,13 @@ struct pathfloor {
 
 /*
  * The zygote: for each byte on its socket it forks a shim, which spawns
- * /bin/true, sends its PID back on the same socket, reaps it and exits; a
+ * the program, sends its PID back on the same socket, reaps it and exits; a
  * small single-threaded process forking, as drover-shim's zygote does.
  */
 static void __attribute__((noreturn))
-pathfloor_zygote(int sock)
+pathfloor_zygote(int sock, const char *program)
 {
-	char *const argv[] = { "/bin/true", NULL };
+	char *const argv[] = { (char *)program, NULL };
 	char go;
 	pid_t pid;
 
@@ -81,7 +81,7 @@ pathfloor_zygote(int sock)
 	_exit(0);
 }
 
-/* Spawn /bin/true through a shim forked by the zygote; its PID, or -1. */
+/* Spawn through a shim forked by the zygote; the program's PID, or -1. */
 static pid_t
 pathfloor_spawn_by_shim(int zygote)
 {
@@ -94,15 +94,15 @@ pathfloor_spawn_by_shim(int zygote)
 }
 
 /*
- * The spawner's whole life: spawn /bin/true per message, itself ("spawn")
- * or through a shim ("shim"), and answer its PID.
+ * The spawner's whole life: spawn the program per message, itself
+ * ("spawn") or through a shim ("shim"), and answer its PID.
  */
 static void __attribute__((noreturn))
-pathfloor_spawner(int port, const char *server_key)
+pathfloor_spawner(int port, const char *server_key, const char *program)
 {
 	char pub[41], sec[41], endpoint[64], msg[PATHFLOOR_REQUEST_SIZE + 1];
 	char answer[PATHFLOOR_ANSWER_SIZE];
-	char *const argv[] = { "/bin/true", NULL };
+	char *const argv[] = { (char *)program, NULL };
 	void *ctx, *sock;
 	int linger = 0, n, zygote[2];
 	pid_t pid;
@@ -114,7 +114,7 @@ pathfloor_spawner(int port, const char *server_key)
 		_exit(1);
 	if (pid == 0) {
 		close(zygote[0]);
-		pathfloor_zygote(zygote[1]);
+		pathfloor_zygote(zygote[1], program);
 	}
 	close(zygote[1]);
 	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
@@ -340,8 +340,8 @@ pathfloor_free(struct pathfloor *pf)
 }
 
 int
-pathfloor_measure(const char *dir, int n, struct pathfloor_result *r,
-    char *err, size_t errlen)
+pathfloor_measure(const char *dir, const char *program, int n,
+    struct pathfloor_result *r, char *err, size_t errlen)
 {
 	struct pathfloor pf = { .sync_fd = -1 };
 	struct MHD_Daemon *d = NULL;
@@ -369,7 +369,7 @@ pathfloor_measure(const char *dir, int n, struct pathfloor_result *r,
 		goto out;
 	}
 	if (pf.spawner == 0)
-		pathfloor_spawner(zmq_port, pub);
+		pathfloor_spawner(zmq_port, pub, program);
 	if (pathfloor_connect(&pf, zmq_port, sec, err, errlen) == -1 ||
 	    pathfloor_time_zmq(&pf, n, &r->zmq, err, errlen) == -1)
 		goto out;

@@ -23,12 +23,12 @@ struct pathfloor_result {
 };
 
 /*
- * Time n round trips of each (after a warm-up), the durable commit's
- * fdatasync made in dir while the spawning process works, as the master
- * commits while its worker starts the app. Returns 0, or -1 with a reason
- * in err.
+ * Time n round trips of each (after a warm-up), spawning program (an
+ * absolute path, run without arguments), the durable commit's fdatasync
+ * made in dir while the spawning process works, as the master commits
+ * while its worker starts the app. Returns 0, or -1 with a reason in err.
  */
-int pathfloor_measure(const char *dir, int n, struct pathfloor_result *r,
-    char *err, size_t errlen);
+int pathfloor_measure(const char *dir, const char *program, int n,
+    struct pathfloor_result *r, char *err, size_t errlen);
 
 #endif
