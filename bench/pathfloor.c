@@ -212,6 +212,16 @@ pathfloor_handle(void *cls, struct MHD_Connection *c, const char *url,
 	return rc;
 }
 
+/* Whether a ^C came (benchlib): the measurement stops, saying so. */
+static bool
+pathfloor_interrupted(char *err, size_t errlen)
+{
+	if (!atomic_load(&benchlib_interrupted))
+		return false;
+	snprintf(err, errlen, "interrupted");
+	return true;
+}
+
 static size_t
 pathfloor_discard(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -229,6 +239,10 @@ pathfloor_time_http(CURL *curl, struct pathfloor *pf, int n,
 	long status;
 
 	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
+		if (pathfloor_interrupted(err, errlen)) {
+			free(v);
+			return -1;
+		}
 		int64_t t0 = util_now_us();
 		CURLcode cc = curl_easy_perform(curl);
 		int64_t t1 = util_now_us();
@@ -259,6 +273,10 @@ pathfloor_time_zmq(struct pathfloor *pf, int n, struct benchlib_stats *s,
 	size_t got = 0;
 
 	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
+		if (pathfloor_interrupted(err, errlen)) {
+			free(v);
+			return -1;
+		}
 		int64_t t0 = util_now_us();
 
 		if (pathfloor_ask(pf, "echo", false) == -1) {
