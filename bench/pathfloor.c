@@ -236,32 +236,34 @@ pathfloor_time_http(CURL *curl, struct pathfloor *pf, int n,
 {
 	double *v = xcalloc((size_t)n, sizeof *v);
 	size_t got = 0;
-	long status;
+	int rc = -1;
 
 	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
-		if (pathfloor_interrupted(err, errlen)) {
-			free(v);
-			return -1;
-		}
-		int64_t t0 = util_now_us();
-		CURLcode cc = curl_easy_perform(curl);
-		int64_t t1 = util_now_us();
+		int64_t t0, t1;
+		CURLcode cc;
+		long status;
 
+		if (pathfloor_interrupted(err, errlen))
+			goto out;
+		t0 = util_now_us();
+		cc = curl_easy_perform(curl);
+		t1 = util_now_us();
 		if (cc != CURLE_OK || curl_easy_getinfo(curl,
 		    CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
 		    status != 201) {
 			snprintf(err, errlen, "HTTP request failed: %s%s",
 			    curl_easy_strerror(cc), pf->failed ?
 			    " (the spawner did not answer)" : "");
-			free(v);
-			return -1;
+			goto out;
 		}
 		if (i >= PATHFLOOR_WARMUP)
 			v[got++] = (double)(t1 - t0) / 1000.0;
 	}
 	benchlib_stats_of(v, got, s);
+	rc = 0;
+out:
 	free(v);
-	return 0;
+	return rc;
 }
 
 /* Time n bare round trips to the spawner (after the warm-up) into s. */
@@ -271,26 +273,27 @@ pathfloor_time_zmq(struct pathfloor *pf, int n, struct benchlib_stats *s,
 {
 	double *v = xcalloc((size_t)n, sizeof *v);
 	size_t got = 0;
+	int rc = -1;
 
 	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
-		if (pathfloor_interrupted(err, errlen)) {
-			free(v);
-			return -1;
-		}
-		int64_t t0 = util_now_us();
+		int64_t t0;
 
+		if (pathfloor_interrupted(err, errlen))
+			goto out;
+		t0 = util_now_us();
 		if (pathfloor_ask(pf, "echo", false) == -1) {
 			snprintf(err, errlen, "ZeroMQ round trip: %s",
 			    zmq_strerror(errno));
-			free(v);
-			return -1;
+			goto out;
 		}
 		if (i >= PATHFLOOR_WARMUP)
 			v[got++] = (double)(util_now_us() - t0) / 1000.0;
 	}
 	benchlib_stats_of(v, got, s);
+	rc = 0;
+out:
 	free(v);
-	return 0;
+	return rc;
 }
 
 /* The ROUTER, bound on port, and the spawner's first message. */
