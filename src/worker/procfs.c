@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 /* Where a parser is in the text, and where the text ends. */
 struct procfs_cur {
 	const char *p;
@@ -356,7 +358,7 @@ procfs_read_file(const char *path, char *buf, size_t size, int partial,
 {
 	size_t len = 0;
 	ssize_t n;
-	int fd, saved;
+	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
@@ -364,12 +366,8 @@ procfs_read_file(const char *path, char *buf, size_t size, int partial,
 		n = read(fd, buf + len, size - len);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1) {
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
+		if (n == -1)
+			return util_close_failed(fd);
 		if (n == 0)
 			break;
 		len += (size_t)n;
