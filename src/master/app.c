@@ -169,12 +169,13 @@ void
 app_reserve_id(struct app_registry *r, const char *id)
 {
 	const char *dash;
+	char *name;
 	long *next, n;
 
 	if (id == NULL || (dash = strrchr(id, '-')) == NULL ||
 	    (n = strtol(dash + 1, NULL, 10)) <= 0)
 		return;
-	char *name = xstrndup(id, (size_t)(dash - id));
+	name = xstrndup(id, (size_t)(dash - id));
 
 	if ((next = zhashx_lookup(r->counters, name)) == NULL) {
 		next = xmalloc(sizeof *next);
