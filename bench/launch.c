@@ -737,6 +737,20 @@ launch_print_stats(const char *what, const struct benchlib_stats *s)
 	       s->p90, s->p99, s->max, s->n);
 }
 
+/*
+ * The path's rows, spawning directly and through a shim, and their p50s
+ * against the raw spawn's, the line left open for what follows.
+ */
+static void
+launch_print_path(const struct pathfloor_result *f, double raw_p50)
+{
+	launch_print_stats("all of it", &f->whole);
+	launch_print_stats("all, through a shim", &f->shim);
+	printf("  p50 difference without drover %+.3f ms, through a shim "
+	       "%+.3f ms",
+	       f->whole.p50 - raw_p50, f->shim.p50 - raw_p50);
+}
+
 /* The path without drover: what of the difference is not drover's. */
 static void
 launch_print_floor(const struct launch_result *r)
@@ -750,12 +764,8 @@ launch_print_floor(const struct launch_result *r)
 	       "ZeroMQ CURVE, posix_spawn, fdatasync):\n");
 	launch_print_stats("HTTP POST, answered", &r->floor.http);
 	launch_print_stats("ZeroMQ round trip", &r->floor.zmq);
-	launch_print_stats("all of it", &r->floor.whole);
-	launch_print_stats("all, through a shim", &r->floor.shim);
-	printf("  p50 difference without drover %+.3f ms, through a shim "
-	       "%+.3f ms; drover's own %+.3f ms\n",
-	       r->floor.whole.p50 - r->raw_lat.p50,
-	       r->floor.shim.p50 - r->raw_lat.p50,
+	launch_print_path(&r->floor, r->raw_lat.p50);
+	printf("; drover's own %+.3f ms\n",
 	       r->drover_lat.p50 - r->floor.shim.p50);
 	if (!r->bare_ran) {
 		printf("  the same, spawning exit-only: not measured: %s\n",
@@ -765,12 +775,8 @@ launch_print_floor(const struct launch_result *r)
 	printf("  the same, spawning exit-only (one system call, no C library "
 	       "to start up):\n");
 	launch_print_stats("raw posix_spawn", &r->bare_lat);
-	launch_print_stats("all of it", &r->bare_floor.whole);
-	launch_print_stats("all, through a shim", &r->bare_floor.shim);
-	printf("  p50 difference without drover %+.3f ms, through a shim "
-	       "%+.3f ms\n",
-	       r->bare_floor.whole.p50 - r->bare_lat.p50,
-	       r->bare_floor.shim.p50 - r->bare_lat.p50);
+	launch_print_path(&r->bare_floor, r->bare_lat.p50);
+	printf("\n");
 }
 
 static void

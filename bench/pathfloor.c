@@ -6,10 +6,10 @@
  * a CURVE ROUTER socket, makes its durable write while the other side
  * works, waits for the answer and replies 201. The spawner is a forked
  * child with a CURVE DEALER socket, as a worker: it posix_spawns the
- * program (/bin/true, say) for each request, itself or through a shim per app forked by a zygote
- * (the supervisor per app that a worker restart needs, as drover's), and
- * answers with the PID. Messages are about the size of drover's LAUNCH and
- * its answer.
+ * program (/bin/true, say) for each request, itself or through a shim per
+ * app forked by a zygote (the supervisor per app that a worker restart
+ * needs, as drover's), and answers with the PID. Messages are about the
+ * size of drover's LAUNCH and its answer.
  */
 #include "pathfloor.h"
 
@@ -48,6 +48,7 @@ struct pathfloor {
 	size_t peerlen;
 	pid_t spawner;
 	int sync_fd;
+	CURL *curl; /* the client's, reused: the connection stays open */
 	const char *forward; /* to the spawner: "spawn", "shim"; NULL: answer */
 	bool failed; /* the handler could not: the request fails */
 	char request[PATHFLOOR_REQUEST_SIZE]; /* the HTTP body */
@@ -229,47 +230,36 @@ pathfloor_discard(char *ptr, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-/* Time n POSTs (after the warm-up) to the forwarder into s. */
+/* One POST to the forwarder, answered 201. 0, or -1 with why in err. */
 static int
-pathfloor_time_http(CURL *curl, struct pathfloor *pf, int n,
-    struct benchlib_stats *s, char *err, size_t errlen)
+pathfloor_post(struct pathfloor *pf, char *err, size_t errlen)
 {
-	double *v = xcalloc((size_t)n, sizeof *v);
-	size_t got = 0;
-	int rc = -1;
+	CURLcode cc = curl_easy_perform(pf->curl);
+	long status;
 
-	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
-		int64_t t0, t1;
-		CURLcode cc;
-		long status;
-
-		if (pathfloor_interrupted(err, errlen))
-			goto out;
-		t0 = util_now_us();
-		cc = curl_easy_perform(curl);
-		t1 = util_now_us();
-		if (cc != CURLE_OK || curl_easy_getinfo(curl,
-		    CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-		    status != 201) {
-			snprintf(err, errlen, "HTTP request failed: %s%s",
-			    curl_easy_strerror(cc), pf->failed ?
-			    " (the spawner did not answer)" : "");
-			goto out;
-		}
-		if (i >= PATHFLOOR_WARMUP)
-			v[got++] = (double)(t1 - t0) / 1000.0;
-	}
-	benchlib_stats_of(v, got, s);
-	rc = 0;
-out:
-	free(v);
-	return rc;
+	if (cc == CURLE_OK && curl_easy_getinfo(pf->curl,
+	    CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 201)
+		return 0;
+	snprintf(err, errlen, "HTTP request failed: %s%s",
+	    curl_easy_strerror(cc), pf->failed ?
+	    " (the spawner did not answer)" : "");
+	return -1;
 }
 
-/* Time n bare round trips to the spawner (after the warm-up) into s. */
+/* One bare round trip to the spawner. 0, or -1 with why in err. */
 static int
-pathfloor_time_zmq(struct pathfloor *pf, int n, struct benchlib_stats *s,
-    char *err, size_t errlen)
+pathfloor_echo(struct pathfloor *pf, char *err, size_t errlen)
+{
+	if (pathfloor_ask(pf, "echo", false) == 0)
+		return 0;
+	snprintf(err, errlen, "ZeroMQ round trip: %s", zmq_strerror(errno));
+	return -1;
+}
+
+/* Time n exchanges by once (after the warm-up) into s. */
+static int
+pathfloor_time(struct pathfloor *pf, int (*once)(struct pathfloor *, char *,
+    size_t), int n, struct benchlib_stats *s, char *err, size_t errlen)
 {
 	double *v = xcalloc((size_t)n, sizeof *v);
 	size_t got = 0;
@@ -281,11 +271,8 @@ pathfloor_time_zmq(struct pathfloor *pf, int n, struct benchlib_stats *s,
 		if (pathfloor_interrupted(err, errlen))
 			goto out;
 		t0 = util_now_us();
-		if (pathfloor_ask(pf, "echo", false) == -1) {
-			snprintf(err, errlen, "ZeroMQ round trip: %s",
-			    zmq_strerror(errno));
+		if (once(pf, err, errlen) == -1)
 			goto out;
-		}
 		if (i >= PATHFLOOR_WARMUP)
 			v[got++] = (double)(util_now_us() - t0) / 1000.0;
 	}
@@ -392,7 +379,7 @@ pathfloor_measure(const char *dir, const char *program, int n,
 	if (pf.spawner == 0)
 		pathfloor_spawner(zmq_port, pub, program);
 	if (pathfloor_connect(&pf, zmq_port, sec, err, errlen) == -1 ||
-	    pathfloor_time_zmq(&pf, n, &r->zmq, err, errlen) == -1)
+	    pathfloor_time(&pf, pathfloor_echo, n, &r->zmq, err, errlen) == -1)
 		goto out;
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
@@ -404,7 +391,7 @@ pathfloor_measure(const char *dir, const char *program, int n,
 		goto out;
 	}
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/apps", http_port);
-	if ((curl = curl_easy_init()) == NULL) {
+	if ((curl = pf.curl = curl_easy_init()) == NULL) {
 		snprintf(err, errlen, "curl_easy_init failed");
 		goto out;
 	}
@@ -417,14 +404,14 @@ pathfloor_measure(const char *dir, const char *program, int n,
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)PATHFLOOR_TIMEOUT_MS);
 
 	pf.forward = NULL;
-	if (pathfloor_time_http(curl, &pf, n, &r->http, err, errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->http, err, errlen) == -1)
 		goto out;
 	/* The handler's thread has the socket now; this one waits on curl. */
 	pf.forward = "spawn";
-	if (pathfloor_time_http(curl, &pf, n, &r->whole, err, errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->whole, err, errlen) == -1)
 		goto out;
 	pf.forward = "shim";
-	if (pathfloor_time_http(curl, &pf, n, &r->shim, err, errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->shim, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:
