@@ -827,6 +827,16 @@
 	}
 
 	/*
+	 * The master ends a stream it has to cut short (the app's node went
+	 * away) with a last line "drover: WHY" and then an error, which the
+	 * browser reports only as a network error: show the master's reason.
+	 */
+	function cutReason(text) {
+		const m = /(?:^|\n)drover: ([^\n]*)\n$/.exec(text);
+		return m ? 'the log was cut short: ' + m[1] : null;
+	}
+
+	/*
 	 * GET /v1/apps/ID/logs?follow=1 read as a stream. If the stream ends
 	 * while the app is alive (its node went away, the master restarted),
 	 * follow again from the end, without the tail already shown.
@@ -869,7 +879,8 @@
 			} catch (e) {
 				if (e.name === 'AbortError' || gen !== generation)
 					return;
-				setText($('log-status'), 'stream broken: ' + e.message);
+				setText($('log-status'), cutReason(logText) ||
+				    'stream broken: ' + e.message);
 			}
 			if (gen !== generation)
 				return;
