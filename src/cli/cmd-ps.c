@@ -1,8 +1,10 @@
 /* ps: the apps on every node or one, with their state and resource use. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/client.h"
 #include "cli/cmd.h"
 #include "cli/table.h"
 #include "common/util.h"
@@ -52,6 +54,52 @@ cmd_ps_add(struct table *t, json_t *app, int64_t now_ms)
 	table_add(t, cells);
 }
 
+/*
+ * The apps `ps [X]` lists: every app, the apps on node X, or else app X
+ * alone, as `squeue -j` or `nomad alloc status` show one job. A node wins
+ * where a node and an app share a name. Returns CMD_OK with *reply an array.
+ */
+static int
+cmd_ps_fetch(struct cmd_ctx *ctx, const char *x, bool all, json_t **reply)
+{
+	json_t *app = NULL;
+	char *path, *esc, *cause = NULL;
+	int status;
+
+	if (x == NULL) {
+		path = xasprintf("/v1/apps%s", all ? "?all=1" : "");
+		status = cmd_call(ctx, "GET", path, NULL, reply);
+		free(path);
+		return status;
+	}
+	esc = cmd_escape(x);
+	path = xasprintf("/v1/apps?node=%s%s", esc, all ? "&all=1" : "");
+	status = client_call(ctx->client, "GET", path, NULL, reply, &cause);
+	free(path);
+	if (status == 404) {
+		path = xasprintf("/v1/apps/%s", esc);
+		status = client_call(ctx->client, "GET", path, NULL, &app,
+		    &cause);
+		free(path);
+		if (status == 200) {
+			json_decref(*reply);
+			*reply = json_array();
+			json_array_append_new(*reply, app);
+		} else {
+			json_decref(app);
+			json_decref(*reply);
+			*reply = NULL;
+			if (status != -1) {
+				status = 404;
+				*reply = json_pack("{s:s+}", "error",
+				    "no such node or app: ", x);
+			}
+		}
+	}
+	free(esc);
+	return cmd_answer(status, cause, reply);
+}
+
 static int
 cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 {
@@ -60,19 +108,12 @@ cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 		"CAUSE" };
 	json_t *reply, *app;
 	struct table *t;
-	char *path, *node = NULL;
 	int64_t now_ms;
 	size_t i;
 	int rc;
 
-	if (a->argc > 0)
-		node = cmd_escape(a->argv[0]);
-	path = xasprintf("/v1/apps%s%s%s", node != NULL ? "?node=" : "",
-	    node != NULL ? node : "", args_has(a, "all") ?
-	    (node != NULL ? "&all=1" : "?all=1") : "");
-	free(node);
-	rc = cmd_call(ctx, "GET", path, NULL, &reply);
-	free(path);
+	rc = cmd_ps_fetch(ctx, a->argc > 0 ? a->argv[0] : NULL,
+	    args_has(a, "all"), &reply);
 	if (rc != CMD_OK)
 		return rc;
 	if (ctx->json) {
@@ -93,8 +134,8 @@ cmd_ps_exec(struct cmd_ctx *ctx, struct args *a)
 
 const struct cmd_entry cmd_ps_entry = {
 	.name = "ps",
-	.usage = "[NODE] [--all]",
-	.summary = "list apps (live and recently ended; --all for every one)",
+	.usage = "[NODE|APP] [--all]",
+	.summary = "list apps (live and recently ended; --all for every one), or one app",
 	.options = "all",
 	.min_args = 0,
 	.max_args = 1,

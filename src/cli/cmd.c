@@ -111,11 +111,18 @@ int
 cmd_call(struct cmd_ctx *ctx, const char *method, const char *path,
     json_t *body, json_t **reply)
 {
-	const char *text = NULL;
 	char *cause = NULL;
 	int status;
 
 	status = client_call(ctx->client, method, path, body, reply, &cause);
+	return cmd_answer(status, cause, reply);
+}
+
+int
+cmd_answer(int status, char *cause, json_t **reply)
+{
+	const char *text = NULL;
+
 	if (status == -1) {
 		fprintf(stderr, "drover: %s\n", cause);
 		free(cause);

@@ -58,6 +58,11 @@ int cmd_help(FILE *f, const char *name);
  */
 int cmd_call(struct cmd_ctx *, const char *method, const char *path,
     json_t *body, json_t **reply);
+/*
+ * The same for a client_call already made: its status, *cause (freed) and
+ * *reply (set to NULL unless CMD_OK).
+ */
+int cmd_answer(int status, char *cause, json_t **reply);
 /* Percent-encode s for one URL path segment (caller frees). */
 char *cmd_escape(const char *s);
 /* "800K", "12.3M", "1.5G" from kilobytes. */

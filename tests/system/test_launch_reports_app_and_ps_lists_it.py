@@ -1,6 +1,7 @@
 """`drover launch` starts a program on a node and prints its app; ps lists
-it (table and JSON) with the state the worker's heartbeat reports; the REST
-API does the same; ids are NAME-N; --env, --cwd and args reach the program."""
+it (table and JSON; `ps NODE` the apps on NODE, `ps APP` that app alone)
+with the state the worker's heartbeat reports; the REST API does the same;
+ids are NAME-N; --env, --cwd and args reach the program."""
 
 import json
 import re
@@ -61,8 +62,12 @@ def test_launch_table_json_and_rest(cluster, tmp_path):
     assert set(rows_w2) == {"sleep-2", "rest-1"}, rows_w2
     assert {a["id"] for a in json.loads(cluster.cli("ps", "w1", "--json").stdout)} == {"sleep-1", "nap-1"}
 
-    # GET /v1/apps/ID is the same app.
+    # GET /v1/apps/ID is the same app, and so is `ps APP`.
     assert cluster.app("nap-1")["pid"] == app["pid"]
+    rows_nap = h.ps_rows(cluster.cli("ps", "nap-1").stdout)
+    assert set(rows_nap) == {"nap-1"} and rows_nap["nap-1"]["pid"] == str(app["pid"]), rows_nap
+    [one] = json.loads(cluster.cli("ps", "nap-1", "--json").stdout)
+    assert one["id"] == "nap-1" and one["pid"] == app["pid"] and one["node"] == "w1", one
 
     for app_id in ids:
         cluster.cli("kill", app_id)

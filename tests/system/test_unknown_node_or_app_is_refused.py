@@ -11,6 +11,7 @@ def test_unknown_node_or_app_is_refused(cluster):
     cluster.wait_ready("w1")
     for args, what in ((["launch", "nosuchnode", "/bin/true"], "nosuchnode"),
                        (["ps", "nosuchnode"], "nosuchnode"),
+                       (["ps", "nosuchapp-1"], "nosuchapp-1"),
                        (["usage", "nosuchnode"], "nosuchnode"),
                        (["stop", "nosuchapp-1"], "nosuchapp-1"),
                        (["kill", "nosuchapp-1"], "nosuchapp-1"),
