@@ -5,7 +5,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,35 +13,7 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "worker/appdir.h"
-
-struct fixture {
-	char dir[64];
-};
-
-static int
-setup(void **state)
-{
-	struct fixture *f = xcalloc(1, sizeof *f);
-
-	snprintf(f->dir, sizeof f->dir, "/tmp/test-appdir.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf %s", f->dir);
-
-	if (system(cmd) != 0)
-		return -1;
-	free(cmd);
-	free(f);
-	return 0;
-}
+#include "testdir.h"
 
 /* Entries in path, . and .. left out; -1 when it cannot be read. */
 static int
@@ -72,12 +43,12 @@ file_size(const char *path)
 static void
 test_take_fill_recycle(void **state)
 {
-	struct fixture *f = *state;
-	char *pool = xasprintf("%s/spare-dirs", f->dir);
-	char *app = xasprintf("%s/apps/web-1", f->dir);
+	const char *dir = *state;
+	char *pool = xasprintf("%s/spare-dirs", dir);
+	char *app = xasprintf("%s/apps/web-1", dir);
 	char *log = xasprintf("%s/output.log", app);
 	char *exitfile = xasprintf("%s/exit", app);
-	struct appdirs *d = appdirs_open(f->dir);
+	struct appdirs *d = appdirs_open(dir);
 	struct stat before, after;
 
 	/* None made yet: the launch makes its own. */
@@ -134,7 +105,7 @@ test_take_fill_recycle(void **state)
 	appdirs_free(d);
 
 	/* A new worker on the same dir takes up what was left ready. */
-	d = appdirs_open(f->dir);
+	d = appdirs_open(dir);
 	unlink(log);
 	rmdir(app);
 	assert_int_equal(appdirs_take(d, app), 0);
@@ -151,8 +122,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_take_fill_recycle, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_take_fill_recycle,
+		    testdir_setup, testdir_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

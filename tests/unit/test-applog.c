@@ -11,9 +11,10 @@
 
 #include "common/xmem.h"
 #include "worker/applog.h"
+#include "testdir.h"
 
 struct fixture {
-	char dir[64];
+	char *dir; /* testdir_make, removed after */
 	char *path;
 };
 
@@ -22,9 +23,10 @@ setup(void **state)
 {
 	struct fixture *f = xcalloc(1, sizeof *f);
 
-	snprintf(f->dir, sizeof f->dir, "/tmp/test-applog.XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if ((f->dir = testdir_make()) == NULL) {
+		free(f);
 		return -1;
+	}
 	f->path = xasprintf("%s/output.log", f->dir);
 	*state = f;
 	return 0;
@@ -34,14 +36,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char *cmd = xasprintf("rm -rf %s", f->dir);
+	int rc = testdir_remove(f->dir);
 
-	if (system(cmd) != 0)
-		return -1;
-	free(cmd);
 	free(f->path);
 	free(f);
-	return 0;
+	return rc;
 }
 
 /* Everything a reader returns from the current position, as a string. */

@@ -21,9 +21,10 @@
 
 #include "cli/elfdeps.h"
 #include "common/xmem.h"
+#include "testdir.h"
 
-/* The scratch tree, built once for the whole group. */
-static char test_elfdeps_dir[] = "/tmp/drover-elfdeps-XXXXXX";
+/* The scratch tree, built once for the whole group (testdir_make). */
+static char *test_elfdeps_dir;
 static int test_elfdeps_have_static;
 
 /* Runs a shell command built from fmt; returns its exit status. */
@@ -83,13 +84,14 @@ test_elfdeps_write(const char *rel, const char *text)
 static int
 test_elfdeps_setup(void **state)
 {
-	const char *d = test_elfdeps_dir;
+	const char *d;
 	const char *cc = "cc -w -o";
 	int rc = 0;
 
 	(void)state;
-	if (mkdtemp(test_elfdeps_dir) == NULL)
+	if ((test_elfdeps_dir = testdir_make()) == NULL)
 		return -1;
+	d = test_elfdeps_dir;
 	rc |= test_elfdeps_sh("cd %s && mkdir -p lib bin bad tlib rlib "
 	    "lib/x86_64-linux-gnu src", d);
 	test_elfdeps_write("src/drvtest.c", "int drvtest(void){return 1;}\n");
@@ -140,7 +142,7 @@ static int
 test_elfdeps_teardown(void **state)
 {
 	(void)state;
-	return test_elfdeps_sh("rm -rf %s", test_elfdeps_dir) == 0 ? 0 : -1;
+	return testdir_remove(test_elfdeps_dir);
 }
 
 /* The real path of the scratch file rel; caller frees. */

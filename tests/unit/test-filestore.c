@@ -16,9 +16,10 @@
 #include <unistd.h>
 
 #include "master/filestore.h"
+#include "testdir.h"
 
 struct test_fs {
-	char *dir; /* mkdtemp, removed after */
+	char *dir; /* testdir_make, removed after */
 	struct filestore *fs;
 };
 
@@ -28,8 +29,7 @@ test_fs_setup(void **state)
 	struct test_fs *t = calloc(1, sizeof *t);
 	char *cause = NULL;
 
-	if (t == NULL || (t->dir = strdup("/tmp/drover-test-filestore.XXXXXX")) ==
-	    NULL || mkdtemp(t->dir) == NULL)
+	if (t == NULL || (t->dir = testdir_make()) == NULL)
 		return -1;
 	if ((t->fs = filestore_open(t->dir, &cause)) == NULL) {
 		fprintf(stderr, "filestore_open: %s\n", cause);
@@ -44,15 +44,12 @@ static int
 test_fs_teardown(void **state)
 {
 	struct test_fs *t = *state;
-	char cmd[512];
 	int rc;
 
 	filestore_free(t->fs);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->dir);
-	rc = system(cmd);
-	free(t->dir);
+	rc = testdir_remove(t->dir);
 	free(t);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 /* The BLAKE2b-256 of data, in hex. */

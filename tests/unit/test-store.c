@@ -20,9 +20,10 @@
 #include <unistd.h>
 
 #include "worker/store.h"
+#include "testdir.h"
 
 struct test_store {
-	char *root; /* mkdtemp, removed after */
+	char *root; /* testdir_make, removed after */
 	char *dir;  /* the store's DIR, root/w */
 	struct store *s;
 	char *mounts[2]; /* tmpfs mounted by the test, unmounted after */
@@ -34,9 +35,7 @@ test_store_setup(void **state)
 	struct test_store *t = calloc(1, sizeof *t);
 	char *cause = NULL;
 
-	if (t == NULL ||
-	    (t->root = strdup("/tmp/drover-test-store.XXXXXX")) == NULL ||
-	    mkdtemp(t->root) == NULL)
+	if (t == NULL || (t->root = testdir_make()) == NULL)
 		return -1;
 	if (asprintf(&t->dir, "%s/w", t->root) < 0)
 		return -1;
@@ -54,7 +53,6 @@ static int
 test_store_teardown(void **state)
 {
 	struct test_store *t = *state;
-	char cmd[512];
 	int rc;
 
 	store_free(t->s);
@@ -64,12 +62,10 @@ test_store_teardown(void **state)
 			free(t->mounts[i]);
 		}
 	}
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", t->root);
-	rc = system(cmd);
+	rc = testdir_remove(t->root);
 	free(t->dir);
-	free(t->root);
 	free(t);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 static char *

@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "worker/workerstate.h"
+#include "testdir.h"
 
 /* A full entry, as the worker writes it for a running app. */
 static struct workerstate_app
@@ -108,18 +109,16 @@ static void
 test_ws_write_joins_entries(void **state)
 {
 	struct workerstate_app s = test_ws_sample(), d = test_ws_sample(), *v;
-	char dir[] = "/tmp/test-workerstate-XXXXXX", *path, *text, *want;
-	char *entries[2], *cause = NULL;
+	const char *dir = *state;
+	char *path, *text, *want, *entries[2], *cause = NULL;
 	size_t n, len;
 
-	(void)state;
 	d.id = (char *)"true-2";
 	d.phase = APP_EXITED;
 	d.argv = d.envp = NULL;
 	snprintf(d.cause, sizeof d.cause, "%s", "exited 0 \"quoted\"");
 	entries[0] = workerstate_app_format(&s);
 	entries[1] = workerstate_app_format(&d);
-	assert_non_null(mkdtemp(dir));
 	path = xasprintf("%s/worker-state.json", dir);
 
 	assert_int_equal(workerstate_write(path, 7, entries, 2), 0);
@@ -146,8 +145,6 @@ test_ws_write_joins_entries(void **state)
 	workerstate_apps_free(v, n);
 	free(text);
 
-	unlink(path);
-	rmdir(dir);
 	free(path);
 	free(entries[0]);
 	free(entries[1]);
@@ -250,15 +247,13 @@ test_ws_load(const char *path, const char *jpath, struct workerstate_app **v,
 static void
 test_ws_journal(void **state)
 {
-	char dir[] = "/tmp/test-workerstate-XXXXXX", *path, *jpath;
-	char *snap[2], *lines[5];
+	const char *dir = *state;
+	char *path, *jpath, *snap[2], *lines[5];
 	struct workerstate_app *v;
 	uint64_t generation;
 	size_t n, skipped;
 	int fd;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
 	path = xasprintf("%s/worker-state.json", dir);
 	jpath = xasprintf("%s/worker-state.journal", dir);
 	snap[0] = test_ws_entry("a-1", APP_RUNNING);
@@ -315,9 +310,6 @@ test_ws_journal(void **state)
 	assert_string_equal(v[1].id, "a-1");
 	workerstate_apps_free(v, n);
 
-	unlink(jpath);
-	unlink(path);
-	rmdir(dir);
 	free(path);
 	free(jpath);
 	for (int i = 0; i < 2; i++)
@@ -390,9 +382,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ws_round_trip),
-		cmocka_unit_test(test_ws_write_joins_entries),
+		cmocka_unit_test_setup_teardown(test_ws_write_joins_entries,
+		    testdir_setup, testdir_teardown),
 		cmocka_unit_test(test_ws_rejects),
-		cmocka_unit_test(test_ws_journal),
+		cmocka_unit_test_setup_teardown(test_ws_journal, testdir_setup,
+		    testdir_teardown),
 		cmocka_unit_test(test_ws_exit_round_trip),
 		cmocka_unit_test(test_ws_same_process),
 	};

@@ -5,27 +5,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-testdir_setup(void **state)
+char *
+testdir_make(void)
 {
 	char *dir = strdup("/tmp/drover-test.XXXXXX");
 
 	if (dir == NULL || mkdtemp(dir) == NULL) {
 		free(dir);
-		return -1;
+		return NULL;
 	}
-	*state = dir;
+	return dir;
+}
+
+int
+testdir_remove(char *dir)
+{
+	char cmd[256];
+	int rc;
+
+	if (dir == NULL)
+		return 0;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	rc = system(cmd);
+	free(dir);
+	return rc == 0 ? 0 : -1;
+}
+
+int
+testdir_setup(void **state)
+{
+	if ((*state = testdir_make()) == NULL)
+		return -1;
 	return 0;
 }
 
 int
 testdir_teardown(void **state)
 {
-	char *dir = *state, cmd[256];
-	int rc;
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	rc = system(cmd);
-	free(dir);
-	return rc == 0 ? 0 : -1;
+	return testdir_remove(*state);
 }
