@@ -61,10 +61,7 @@ cmd_stop_exec(struct cmd_ctx *ctx, struct args *a)
 	state = json_object_get(reply, "app");
 	if ((cause = json_string_value(json_object_get(state, "cause"))) == NULL)
 		cause = "ended";
-	if (json_is_true(json_object_get(reply, "was_dead")) && by != NULL)
-		printf("%s was already dead (%s); %s ended the processes it "
-		    "left running\n", app, cause, by);
-	else if (json_is_true(json_object_get(reply, "was_dead")))
+	if (json_is_true(json_object_get(reply, "was_dead")))
 		printf("%s was already dead (%s)\n", app, cause);
 	else if (by != NULL && strcmp(by, "SIGKILL") == 0)
 		printf("stopped %s (SIGKILL after %ld s)\n", app, timeout);

@@ -24,7 +24,6 @@
 #include "common/util.h"
 #include "common/xmem.h"
 #include "worker/appdir.h"
-#include "worker/apptree.h"
 #include "worker/applog.h"
 #include "worker/cause.h"
 #include "worker/check.h"
@@ -316,7 +315,6 @@ app_answer_stop(struct worker *w, struct app *a)
 }
 
 static int app_spawn(struct worker *, struct app *, char **cause);
-static int app_signal_strays(struct worker *, const struct app *, int sig);
 
 /* Dead for good: nothing runs for it any more. */
 static void
@@ -483,7 +481,6 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 			if (a->check != NULL)
 				check_stop(a->check);
 			app_signal_group(a, SIGINT);
-			app_signal_strays(w, a, SIGINT);
 			a->stop_signal = "SIGINT";
 			return;
 		}
@@ -510,7 +507,6 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 	case APP_STOPPING:
 		if (ev == APP_EV_DEADLINE) {
 			app_signal_group(a, SIGKILL);
-			app_signal_strays(w, a, SIGKILL);
 			a->stop_signal = "SIGKILL";
 			a->kill_at = 0;
 			return;
@@ -518,7 +514,6 @@ app_transition(struct worker *w, struct app *a, enum app_event ev)
 		if (ev == APP_EV_REAPED) {
 			/* A stop ends the whole group, not only its leader. */
 			spawn_signal_group(a->pid, -1, SIGKILL);
-			app_signal_strays(w, a, SIGKILL);
 			a->phase = APP_EXITED;
 			a->kill_at = 0;
 			app_settle(a);
@@ -661,31 +656,6 @@ app_signal_group(const struct app *a, int sig)
 		return -1;
 	}
 	return spawn_signal_group(a->pid, a->pidfd, sig);
-}
-
-static bool
-app_is_live_shim(pid_t pid, void *arg)
-{
-	struct worker *w = arg;
-
-	for (struct app *a = w->live; a != NULL; a = a->next_live)
-		if (a->shim_pid == pid)
-			return true;
-	return false;
-}
-
-/*
- * Signal what the app started that left its group with setsid (see
- * apptree.h); a user's stop or kill reaches them as it reaches the group.
- * Returns how many were signalled.
- */
-static int
-app_signal_strays(struct worker *w, const struct app *a, int sig)
-{
-	if (a->pid <= 1)
-		return 0;
-	return apptree_signal_strays(a->shim_pidfd != -1 ? a->shim_pid : 0,
-	    a->id, a->pid, sig, app_is_live_shim, w);
 }
 
 /* Watch the app's dir for new output while a shim writes its log. */
@@ -1095,13 +1065,11 @@ app_signal(struct worker *w, struct msg *req)
 	if (!app_is_alive(a)) {
 		const char *ended_by = NULL;
 
-		/* The leader is gone; a daemon it left behind is not. */
+		/* The leader is gone; a daemon it left in its group is not. */
 		if (a->pid > 0 && kill(-a->pid, 0) == 0) {
 			kill(-a->pid, SIGKILL);
 			ended_by = "SIGKILL";
 		}
-		if (app_signal_strays(w, a, SIGKILL) > 0)
-			ended_by = "SIGKILL";
 		app_reply(w, req->id, MSG_SIGNALED, jsonx_pack(
 		    "{s:s, s:s?, s:b, s:o}", "app", a->id, "ended_by", ended_by,
 		    "was_dead", 1, "app_state", app_to_json(a)));
@@ -1118,7 +1086,6 @@ app_signal(struct worker *w, struct msg *req)
 		app_transition(w, a, APP_EV_STOP);
 		if (sig != SIGINT) {
 			app_signal_group(a, sig);
-			app_signal_strays(w, a, sig);
 			a->stop_signal = signame_from_number(sig);
 		}
 		return;
@@ -1128,7 +1095,6 @@ app_signal(struct worker *w, struct msg *req)
 		    strerror(errno));
 		return;
 	}
-	app_signal_strays(w, a, sig);
 	if (!a->user_stopped && app_signal_ends(sig)) {
 		a->user_signal = sig;
 		a->user_signal_at = util_wall_ms();
