@@ -5,6 +5,7 @@ processes, the memory both hold, and the CPU both burned; the history stays
 readable after the app is dead."""
 
 import json
+import time
 
 import drover_harness as h
 
@@ -54,13 +55,18 @@ def test_history_measures_the_tree(cluster):
     app = cluster.launch("w1", "/usr/bin/python3", ["-c", PROGRAM, "100"], name="tree")
     reports = h.wait_until(lambda: _reports(cluster, app["id"]), timeout=90,
                            desc="both processes to report")
+    reported_ms = int(time.time() * 1000)
     true_cpu_ms = sum(r[0] for r in reports.values())
     true_rss_kb = sum(r[1] for r in reports.values())
 
     # Samples taken after both reported: the tree at rest, both processes.
+    # A point's t is its step's start, so one at or after reported_ms holds
+    # no sample from before the reports (a slow machine takes several
+    # samples of the tree while it still burns, before it prints).
     def settled():
         pts = _series(cluster, app["id"])["points"]
-        late = [p for p in pts if p["procs"] == 2 and p["rss_kb"] >= 0.9 * true_rss_kb]
+        late = [p for p in pts if p["t"] >= reported_ms and p["procs"] == 2
+                and p["rss_kb"] >= 0.9 * true_rss_kb]
         return pts if len(late) >= 3 else None
     points = h.wait_until(settled, timeout=60, desc="samples of the whole tree")
     last = points[-1]
