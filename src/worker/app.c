@@ -294,6 +294,15 @@ app_forgotten(struct worker *w, struct app *a)
 	w->state_dirty = true;
 }
 
+/* The forgotten ids are in the state file now, or never will be: drop them. */
+static void
+app_forgotten_saved(struct worker *w)
+{
+	for (size_t i = 0; i < w->nforgotten; i++)
+		free(w->forgotten[i]);
+	w->nforgotten = 0;
+}
+
 /* Tell the master an app changed (it ended). */
 static void
 app_push_state(struct worker *w, struct app *a)
@@ -1561,11 +1570,10 @@ app_free_all(struct worker *w, bool kill_apps)
 		close(w->journal_fd);
 	w->journal_fd = -1;
 	w->changed = NULL;
-	for (size_t i = 0; i < w->nforgotten; i++)
-		free(w->forgotten[i]);
+	app_forgotten_saved(w);
 	free(w->forgotten);
 	w->forgotten = NULL;
-	w->nforgotten = w->forgotten_cap = 0;
+	w->forgotten_cap = 0;
 	for (a = w->apps; a != NULL; a = next) {
 		next = a->next;
 		app_unwatch(w, a);
@@ -1748,9 +1756,7 @@ app_save_state(struct worker *w, bool force)
 		w->changed->journal_due = false;
 		w->changed = w->changed->next_changed;
 	}
-	for (size_t i = 0; i < w->nforgotten; i++)
-		free(w->forgotten[i]);
-	w->nforgotten = 0;
+	app_forgotten_saved(w);
 }
 
 /* An app of the state file, back in the table (taking s's strings). */
