@@ -20,12 +20,13 @@ DEPS = build-essential meson ninja-build pkg-config clang libclang-rt-14-dev \
        libcurl4-openssl-dev libedit-dev libncurses-dev libsodium-dev libsqlite3-dev libcmocka-dev \
        libelf-dev python3-pytest iproute2 procps prometheus chromium
 
-FUZZ_TARGETS = msg args jsonbody procfs signame elfdeps workerstate
+FUZZ_TARGETS = msg args jsonbody procfs signame elfdeps workerstate supmsg
 FUZZ_EXTRA_procfs = src/worker/procfs.c
 FUZZ_EXTRA_args = src/cli/args.c
 FUZZ_EXTRA_elfdeps = src/cli/elfdeps.c
 FUZZ_LIBS_elfdeps = -lelf
 FUZZ_EXTRA_workerstate = src/worker/workerstate.c src/worker/procfs.c
+FUZZ_EXTRA_supmsg = src/worker/supmsg.c
 FUZZ_COMMON = $(wildcard src/common/*.c)
 FUZZ_PKGS = libzmq libczmq jansson libsodium
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \

@@ -205,66 +205,86 @@ util_fsync_dir_of(const char *path)
 }
 
 int
-util_send_fds(int sock, const int *fds, int n)
+util_send_msg(int sock, const void *data, size_t len, int fd, int flags)
 {
-	char byte = 0, control[CMSG_SPACE(UTIL_FDS_MAX * sizeof(int))] = { 0 };
-	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)data, len };
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
 	ssize_t r;
 
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
-	while ((r = sendmsg(sock, &mh, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+	if (fd != -1) {
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof u.buf;
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	while ((r = sendmsg(sock, &mh, MSG_NOSIGNAL | flags)) == -1 &&
+	    errno == EINTR)
 		;
-	return r == 1 ? 0 : -1;
+	if (r == -1)
+		return -1;
+	if ((size_t)r != len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
 }
 
-int
-util_recv_fds(int sock, int *fds, int n)
+ssize_t
+util_recv_msg(int sock, void *buf, size_t cap, int *fd, int flags)
 {
-	char byte, control[CMSG_SPACE(UTIL_FDS_MAX * sizeof(int))];
-	struct iovec iov = { &byte, 1 };
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { buf, cap };
 	struct msghdr mh = { 0 };
 	struct cmsghdr *cm;
 	ssize_t r;
 
+	*fd = -1;
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
-	mh.msg_control = control;
-	mh.msg_controllen = sizeof control;
-	while ((r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) == -1 &&
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof u.buf;
+	while ((r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | flags)) == -1 &&
 	    errno == EINTR)
 		;
 	if (r <= 0)
-		return (int)r;
-	cm = CMSG_FIRSTHDR(&mh);
-	if (cm == NULL || cm->cmsg_level != SOL_SOCKET ||
-	    cm->cmsg_type != SCM_RIGHTS)
-		goto bad;
-	if (cm->cmsg_len != CMSG_LEN((size_t)n * sizeof(int))) {
-		/* Close what came, whatever it was. */
+		return r;
+	/* Keep the first descriptor that came; close any other. */
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
 		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof(int)) <=
 		    cm->cmsg_len; i++) {
-			int fd;
+			int got;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof fd, sizeof fd);
-			close(fd);
+			memcpy(&got, CMSG_DATA(cm) + i * sizeof got, sizeof got);
+			if (*fd == -1)
+				*fd = got;
+			else
+				close(got);
 		}
-		goto bad;
 	}
-	memcpy(fds, CMSG_DATA(cm), (size_t)n * sizeof(int));
-	return 1;
-bad:
-	errno = EBADMSG;
-	return -1;
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return r;
 }
 
 int

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Milliseconds on the monotonic clock: for timeouts and ages. */
 int64_t util_now_ms(void);
@@ -39,16 +40,18 @@ char *util_default_state_dir(void);
 int util_mkdir_p(const char *path, unsigned mode);
 
 /*
- * Pass descriptors over a Unix socket (SCM_RIGHTS), with one byte of data.
- * util_send_fds sends the n of fds: 0, or -1 with errno (never SIGPIPE).
- * util_recv_fds receives exactly n into fds (close-on-exec): 1; 0 when the
- * peer closed the socket; -1 with errno, EBADMSG for a message without
- * exactly n descriptors (whatever came is closed). n is at most
- * UTIL_FDS_MAX.
+ * One datagram over a Unix socket (SOCK_SEQPACKET), with at most one
+ * descriptor passed along (SCM_RIGHTS).
+ * util_send_msg sends len bytes of data (len > 0) and fd (-1: none), with
+ * flags added to MSG_NOSIGNAL (MSG_DONTWAIT, say): 0 once sent whole, or
+ * -1 with errno (EAGAIN, EPIPE: never SIGPIPE).
+ * util_recv_msg reads one into buf (cap bytes), with flags added to
+ * MSG_CMSG_CLOEXEC: its length, with *fd the descriptor that came with it
+ * (close-on-exec, the caller's) or -1; 0 when the peer closed the socket;
+ * -1 with errno (EAGAIN, or EMSGSIZE for a datagram over cap, dropped).
  */
-#define UTIL_FDS_MAX 4
-int util_send_fds(int sock, const int *fds, int n);
-int util_recv_fds(int sock, int *fds, int n);
+int util_send_msg(int sock, const void *data, size_t len, int fd, int flags);
+ssize_t util_recv_msg(int sock, void *buf, size_t cap, int *fd, int flags);
 
 /* Close fd after a failure, keeping the failure's errno: returns -1. */
 int util_close_failed(int fd);

@@ -66,6 +66,15 @@ xstrndup(const char *s, size_t n)
 	return p;
 }
 
+void *
+xmemdup(const void *src, size_t n)
+{
+	void *p = xmalloc(n);
+
+	memcpy(p, src, n);
+	return p;
+}
+
 char *
 xasprintf(const char *fmt, ...)
 {

@@ -10,6 +10,8 @@ void *xrealloc(void *, size_t);
 void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
+/* A copy of n bytes (a message read into a buffer that is reused). */
+void *xmemdup(const void *, size_t n);
 /* Returns a newly allocated formatted string; the caller frees it. */
 char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 

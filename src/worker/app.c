@@ -30,7 +30,7 @@
 #include "worker/procfs.h"
 #include "worker/reap.h"
 #include "worker/sampler.h"
-#include "worker/shim.h"
+#include "worker/supervisor.h"
 #include "worker/spawn.h"
 #include "worker/store.h"
 #include "worker/worker.h"
@@ -49,8 +49,8 @@
 #define APP_DEAD_MAX 1000
 /* Dead apps the state file keeps for a restarted worker (newest first). */
 #define APP_STATE_DEAD_MAX 100
-/* How long a stopping worker waits for the shims to record their apps' ends. */
-#define APP_SHIM_WAIT_MS 3000
+/* How long a worker that stops its apps waits for their ends. */
+#define APP_END_WAIT_MS 3000
 
 void (*app_on_output)(struct worker *, struct app *);
 void (*app_on_forget)(struct worker *, struct app *);
@@ -113,7 +113,7 @@ app_is_dead(const struct app *a)
 
 /*
  * Drop from the live list the apps done with for good: dead (for good),
- * with no shim left to reap and no log to watch.
+ * with no log to watch.
  */
 static void
 app_live_prune(struct worker *w)
@@ -121,7 +121,7 @@ app_live_prune(struct worker *w)
 	struct app **p = &w->live;
 
 	while (*p != NULL) {
-		if (app_is_dead(*p) && (*p)->shim_pid == 0 && (*p)->watch == -1)
+		if (app_is_dead(*p) && (*p)->watch == -1)
 			*p = (*p)->next_live;
 		else
 			p = &(*p)->next_live;
@@ -195,9 +195,10 @@ app_to_json(const struct app *a)
 	    json_null());
 	if (alive) {
 		/*
-		 * Unreadable: the leader ended and its shim reaped it, but
-		 * the shim's end (with the cause) is not in yet. The old word
-		 * for an ended, unreaped leader: never "dead" without a cause.
+		 * Unreadable: the leader ended and its supervisor reaped it,
+		 * but the word of its end (with the cause) is not in yet. The
+		 * old word for an ended, unreaped leader: never "dead" without
+		 * a cause.
 		 */
 		const char *state = "zombie";
 		long long u = 0, s = 0, rss = 0;
@@ -365,8 +366,8 @@ app_schedule_restart(struct app *a)
  * Whether the run just reaped ended by a user's signal sent with kill (see
  * a->user_signal): it died of that signal, or ended within the grace after
  * it, whatever its code (a program that handles SIGTERM and exits 1 is being
- * stopped, not failing). The end's time is the shim's record, so a worker
- * slow to hear of it judges the same. The worker's own unhealthy kill is
+ * stopped, not failing). The end's time is the supervisor's record, so a
+ * worker slow to hear of it judges the same. The worker's own unhealthy kill is
  * not the user's.
  */
 static bool
@@ -382,8 +383,8 @@ app_ended_by_user_signal(const struct app *a)
 
 /*
  * A user's signal stops counting once the run outlives its grace. Not while
- * the leader may have ended already, its end not yet in (the shim's word
- * comes after it reaps): that end is judged by app_ended_by_user_signal.
+ * the leader may have ended already, its end not yet in (the supervisor's
+ * word comes after it reaps): that end is judged by app_ended_by_user_signal.
  */
 static void
 app_user_signal_expire(struct app *a)
@@ -667,7 +668,7 @@ app_signal_group(const struct app *a, int sig)
 	return spawn_signal_group(a->pid, a->pidfd, sig);
 }
 
-/* Watch the app's dir for new output while a shim writes its log. */
+/* Watch the app's dir for new output while it runs. */
 static void
 app_watch(struct worker *w, struct app *a)
 {
@@ -689,70 +690,62 @@ app_unwatch(struct worker *w, struct app *a)
 }
 
 /*
- * Start the app's program (again) under a new shim: a->path, argv, envp,
- * cwd, its output into the log the shim writes. app_spawn_begin sends the
- * request and returns 0 with *report, where the shim's word comes;
- * app_spawn_end waits for it and returns 0 once the app has been exec'ed.
- * Either returns -1 with *cause when nothing runs.
+ * Start the app's program (again) through the node's supervisor: a->path,
+ * argv, envp, cwd, its output into its log. app_spawn_begin sends the
+ * launch; app_spawn_end waits for the supervisor's answer (they come in the
+ * order sent) and returns 0 once the app has been exec'ed. Either returns
+ * -1 with *cause when nothing runs.
  */
 static int
-app_spawn_begin(struct worker *w, struct app *a, int *report, char **cause)
+app_spawn_begin(struct worker *w, struct app *a, char **cause)
 {
-	struct shim_request sr = { 0 };
-	char *exitpath;
+	struct supmsg_launch l = { 0 };
 
-	/* A new run: the record of the last one's end goes (the file stays). */
-	exitpath = xasprintf("%s/exit", a->dir);
-	if (util_empty_file(exitpath) == -1 && errno != ENOENT)
-		log_warn("app %s: cannot empty %s", a->id, exitpath);
-	free(exitpath);
-	sr.id = a->id;
-	sr.dir = a->dir;
-	sr.path = a->path;
-	sr.argv = a->argv;
-	sr.envp = a->envp;
-	sr.cwd = a->cwd;
-	sr.log_max = a->log_max;
-	sr.log_keep = a->log_keep;
 	a->started_at = util_wall_ms();
 	app_changed(w, a);
-	return shim_start_begin(&sr, report, cause);
+	/* None since the last one died (or it never started): one now. */
+	if (!supervisor_connected() && app_supervisor_connect(w, cause) == -1)
+		return -1;
+	l.id = a->id;
+	l.dir = a->dir;
+	l.path = a->path;
+	l.cwd = a->cwd;
+	l.argv = a->argv;
+	l.envp = a->envp;
+	return supervisor_launch(&l, cause);
 }
 
 static int
-app_spawn_end(struct worker *w, struct app *a, int report, char **cause)
+app_spawn_end(struct worker *w, struct app *a, char **cause)
 {
-	struct shim_result res;
+	struct supervisor_started res;
 
-	if (shim_start_finish(report, &res, cause) == -1)
+	if (supervisor_launch_wait(a->id, &res, cause) == -1)
 		return -1;
-	a->shim_pid = res.shim_pid;
-	a->shim_pidfd = res.shim_pidfd;
-	a->shim_start = res.shim_start;
-	a->shim_is_child = res.shim_is_child;
 	a->pid = res.pid;
 	a->start = res.start;
-	/* A short program may have ended already (its shim reaped it). */
-	a->pidfd = app_open_pidfd(res.pid, res.start);
-	a->leader_gone = a->pidfd == -1 && errno != ENOSYS;
+	/* Taken when the app was started: it pins that very process. */
+	a->pidfd = res.pidfd;
+	a->leader_gone = false;
+	a->supervised = true;
+	a->parent_pid = supervisor_pid();
+	a->parent_start = supervisor_start();
 	a->run_since = util_now_ms();
 	a->has_status = false;
 	memset(&a->ru, 0, sizeof a->ru);
 	a->cause[0] = '\0';
 	app_watch(w, a);
-	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d (shim %d)", a->id,
-	    a->path, (int)a->pid, (int)a->shim_pid);
+	log_trace(TRACE_SPAWN, "app %s: started %s as pid %d", a->id, a->path,
+	    (int)a->pid);
 	return 0;
 }
 
 static int
 app_spawn(struct worker *w, struct app *a, char **cause)
 {
-	int report;
-
-	if (app_spawn_begin(w, a, &report, cause) == -1)
+	if (app_spawn_begin(w, a, cause) == -1)
 		return -1;
-	return app_spawn_end(w, a, report, cause);
+	return app_spawn_end(w, a, cause);
 }
 
 /* Read the restart policy and check of MSG_LAUNCH into a. 0 or -1, *cause. */
@@ -838,12 +831,12 @@ app_launched(struct worker *w, struct app *a, uint32_t req_id,
 void
 app_finish_starts(struct worker *w)
 {
-	/* In order: the shims started meanwhile, side by side. */
+	/* In order, as the supervisor answers them. */
 	for (size_t i = 0; i < w->nstarting; i++) {
 		struct app_starting *s = &w->starting[i];
 		char *cause = NULL;
 
-		app_spawn_end(w, s->app, s->report, &cause);
+		app_spawn_end(w, s->app, &cause);
 		app_launched(w, s->app, s->req_id, cause, s->t0);
 		free(cause);
 	}
@@ -858,14 +851,12 @@ app_launch(struct worker *w, struct msg *req)
 	char *exe = NULL, *libdir = NULL;
 	long long log_max = APP_LOG_MAX_DEFAULT, log_keep = APP_LOG_KEEP_DEFAULT;
 	json_t *args = NULL, *env = NULL;
-	char **argv = NULL, **envp = NULL, *cause = NULL, *logpath = NULL;
+	char **argv = NULL, **envp = NULL, *cause = NULL;
 	struct check_spec spec = { 0 };
 	struct app policy = { 0 };
-	struct applog *log;
 	bool has_check = false;
 	int64_t t0 = util_now_us();
 	struct app *a = NULL;
-	int report;
 
 	if (msg_get_str(req, "app", true, &id, &cause) == -1 ||
 	    msg_get_str(req, "path", false, &path, &cause) == -1 ||
@@ -929,6 +920,7 @@ app_launch(struct worker *w, struct msg *req)
 	a->pidfd = -1;
 	a->shim_pidfd = -1;
 	a->watch = -1;
+	a->log_path = xasprintf("%s/output.log", a->dir);
 	a->log_max = log_max;
 	a->log_keep = (int)log_keep;
 	/* A directory made ahead, or one made now (DIR/apps too, at first). */
@@ -938,14 +930,6 @@ app_launch(struct worker *w, struct msg *req)
 		cause = xasprintf("cannot create %s: %s", a->dir, strerror(errno));
 		goto refuse;
 	}
-	/* The shim writes the log; a log that cannot be opened is refused here. */
-	logpath = xasprintf("%s/output.log", a->dir);
-	if ((log = applog_open(logpath, (off_t)log_max, (int)log_keep,
-		 &cause)) == NULL)
-		goto refuse;
-	applog_close(log);
-	a->log_path = logpath;
-	logpath = NULL;
 	if (has_check) {
 		a->check = check_create(&spec, a->envp,
 		    a->cwd != NULL ? a->cwd : a->dir);
@@ -953,20 +937,19 @@ app_launch(struct worker *w, struct msg *req)
 		    "check"));
 	}
 
-	if (app_spawn_begin(w, a, &report, &cause) == -1) {
+	if (app_spawn_begin(w, a, &cause) == -1) {
 		app_launched(w, a, req->id, cause, t0);
 		free(cause);
 		cause = NULL;
 		goto out;
 	}
-	/* Its shim starts it while we read the next message. */
+	/* The supervisor starts it while we read the next message. */
 	if (w->nstarting == w->starting_cap) {
 		w->starting_cap = w->starting_cap == 0 ? 16 : w->starting_cap * 2;
 		w->starting = xreallocarray(w->starting, w->starting_cap,
 		    sizeof *w->starting);
 	}
-	w->starting[w->nstarting++] = (struct app_starting){ a, req->id,
-		report, t0 };
+	w->starting[w->nstarting++] = (struct app_starting){ a, req->id, t0 };
 	goto out;
 
 refuse:
@@ -991,7 +974,6 @@ out:
 	check_spec_clear(&spec);
 	free(exe);
 	free(libdir);
-	free(logpath);
 	util_strv_free(argv);
 	util_strv_free(envp);
 }
@@ -1126,70 +1108,20 @@ app_tv_from_us(struct timeval *tv, long long us)
 	tv->tv_usec = (suseconds_t)(us % 1000000);
 }
 
-/*
- * The shim of the current run is gone: the app ended (its exit file says
- * how, with the app's own rusage), or the shim was killed before it could
- * say, and the app, if it still runs, is nobody's any more: it is killed.
- * shim_status is the shim's wait status when known (-1 otherwise).
- */
+/* The run is over: no pidfd to keep, no shim to watch, followers told. */
 static void
-app_shim_ended(struct worker *w, struct app *a, int shim_status)
+app_run_over(struct worker *w, struct app *a)
 {
-	struct workerstate_exit e;
-	char *path, *text, *cause = NULL;
-	size_t len = 0;
-	bool recorded = false;
-
 	if (a->shim_pidfd != -1)
 		close(a->shim_pidfd);
 	a->shim_pidfd = -1;
-	a->shim_pid = 0;
-	app_unwatch(w, a);
-	path = xasprintf("%s/exit", a->dir);
-	if ((text = util_read_file(path, 4096, &len)) != NULL &&
-	    workerstate_parse_exit(text, len, &e, &cause) == 0 &&
-	    e.pid == a->pid)
-		recorded = true;
-	else if (text != NULL && len > 0)
-		log_warnx("app %s: %s: %s", a->id, path, cause != NULL ? cause :
-		    "another run's");
-	free(cause);
-	free(text);
-	free(path);
-	if (!app_is_alive(a)) {
-		/* Its entry says no shim runs for it any more. */
-		app_changed(w, a);
-		if (app_on_output != NULL)
-			app_on_output(w, a);
-		return;
-	}
-	if (recorded) {
-		a->status = e.status;
-		memset(&a->ru, 0, sizeof a->ru);
-		app_tv_from_us(&a->ru.ru_utime, e.user_us);
-		app_tv_from_us(&a->ru.ru_stime, e.sys_us);
-		a->ru.ru_maxrss = e.maxrss_kb;
-		a->ended_at = e.ended_at;
-		a->has_status = true;
-		cause_format(e.status, false, a->cause, sizeof a->cause);
-	} else {
-		char how[96] = "ended";
-
-		/* Only through the pidfd: the pid may be someone else's now. */
-		if (a->pidfd != -1)
-			app_signal_group(a, SIGKILL);
-		if (shim_status != -1)
-			cause_format(shim_status, false, how, sizeof how);
-		snprintf(a->cause, sizeof a->cause, "lost: its shim %s without "
-		    "recording the end", how);
-		a->has_status = false;
-		memset(&a->ru, 0, sizeof a->ru);
-		a->ended_at = util_wall_ms();
-	}
-	if (a->pidfd != -1) {
+	if (a->pidfd != -1)
 		close(a->pidfd);
-		a->pidfd = -1;
-	}
+	a->pidfd = -1;
+	a->supervised = false;
+	a->parent_pid = 0;
+	a->parent_start = 0;
+	app_unwatch(w, a);
 	log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)a->pid,
 	    a->cause);
 	app_transition(w, a, APP_EV_REAPED);
@@ -1198,20 +1130,89 @@ app_shim_ended(struct worker *w, struct app *a, int shim_status)
 		app_on_output(w, a);
 }
 
+/* The leader ended with wait status status and usage u (wait4's). */
+static void
+app_end_recorded(struct worker *w, struct app *a, int status,
+    const struct supmsg_usage *u, int64_t ended_at)
+{
+	a->status = status;
+	memset(&a->ru, 0, sizeof a->ru);
+	app_tv_from_us(&a->ru.ru_utime, u->user_us);
+	app_tv_from_us(&a->ru.ru_stime, u->sys_us);
+	a->ru.ru_maxrss = u->maxrss_kb;
+	a->ended_at = ended_at;
+	a->has_status = true;
+	cause_format(status, false, a->cause, sizeof a->cause);
+	app_run_over(w, a);
+}
+
+/*
+ * The leader ended and nobody recorded how (why says who should have):
+ * dead, lost. What it left in its group is killed, but only through the
+ * pidfd: its pid may be someone else's now.
+ */
+static void
+app_end_unknown(struct worker *w, struct app *a, const char *why)
+{
+	if (a->pidfd != -1)
+		app_signal_group(a, SIGKILL);
+	snprintf(a->cause, sizeof a->cause, "lost: %s", why);
+	a->has_status = false;
+	memset(&a->ru, 0, sizeof a->ru);
+	a->ended_at = util_wall_ms();
+	app_run_over(w, a);
+}
+
+/*
+ * How the current run ended, from its exit file (its supervisor wrote it
+ * with no worker connected, or an older worker's shim did): 0, or -1 when
+ * the file holds another run's end or none.
+ */
+static int
+app_end_from_file(struct worker *w, struct app *a)
+{
+	struct workerstate_exit e;
+	struct supmsg_usage u;
+	char *path, *text, *cause = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	path = xasprintf("%s/exit", a->dir);
+	if ((text = util_read_file(path, 4096, &len)) != NULL && len > 0 &&
+	    workerstate_parse_exit(text, len, &e, &cause) == 0 &&
+	    e.pid == a->pid && (e.start == 0 || a->start == 0 ||
+	    e.start == a->start)) {
+		u.user_us = e.user_us;
+		u.sys_us = e.sys_us;
+		u.maxrss_kb = e.maxrss_kb;
+		app_end_recorded(w, a, e.status, &u, e.ended_at);
+		rc = 0;
+	} else if (cause != NULL)
+		log_warnx("app %s: %s: %s", a->id, path, cause);
+	free(cause);
+	free(text);
+	free(path);
+	return rc;
+}
+
 static void
 app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
 {
 	struct worker *w = arg;
+	struct supmsg_usage u;
 
-	(void)ru;
-	/* An app with a shim is on the live list until it is reaped. */
+	/*
+	 * An app whose supervisor died was handed to us, a child subreaper:
+	 * its wait status is ours to read.
+	 */
 	for (struct app *a = w->live; a != NULL; a = a->next_live) {
-		if (a->shim_pid != pid || !a->shim_is_child)
+		if (a->pid != pid || !app_is_alive(a) || a->supervised)
 			continue;
-		app_shim_ended(w, a, status);
+		supmsg_usage_from_rusage(&u, ru);
+		app_end_recorded(w, a, status, &u, util_wall_ms());
 		return;
 	}
-	/* Not a shim: maybe a health check's command. */
+	/* Not an app: maybe a health check's command. */
 	for (struct app *a = w->apps; a != NULL; a = a->next) {
 		bool changed;
 
@@ -1222,7 +1223,95 @@ app_on_reaped(pid_t pid, int status, const struct rusage *ru, void *arg)
 			app_health_changed(w, a);
 		return;
 	}
+	/* The supervisor itself, or an orphan of an app's tree. */
 	log_debug("reaped pid %d that is no app", (int)pid);
+}
+
+/* The supervisor reaped an app: record how it ended. */
+static void
+app_supervisor_ended(void *arg, const struct supmsg_end *e)
+{
+	struct worker *w = arg;
+	struct app *a = app_find(w, e->id);
+
+	if (a != NULL && app_is_alive(a) && a->supervised && a->pid == e->pid)
+		app_end_recorded(w, a, e->status, &e->usage, e->ended_at);
+	else
+		log_debug("app %s: the end of pid %d is known already", e->id,
+		    (int)e->pid);
+	/* Once the turn's save has it (or had it): see app_save_state. */
+	supervisor_forget(e->id, e->pid);
+}
+
+/*
+ * The supervisor runs app id: ours, or one whose launch a worker before us
+ * never recorded (it was killed between the start and its save), so never
+ * acknowledged either: that one is stopped, as it was never launched.
+ */
+static void
+app_supervisor_live(void *arg, const char *id, pid_t pid,
+    unsigned long long start)
+{
+	struct worker *w = arg;
+	struct app *a = app_find(w, id);
+	int fd;
+
+	if (a != NULL && app_is_alive(a) && a->pid == pid) {
+		if (a->shim_pidfd != -1)
+			close(a->shim_pidfd);
+		a->shim_pidfd = -1;
+		a->supervised = true;
+		a->parent_pid = supervisor_pid();
+		a->parent_start = supervisor_start();
+		return;
+	}
+	if (a != NULL && a->pid == pid)
+		return; /* its end is recorded; the supervisor's word comes */
+	log_warnx("app %s (pid %d) runs, but no launch of it was recorded: "
+	    "killing it", id, (int)pid);
+	if ((fd = app_open_pidfd(pid, start)) != -1) {
+		spawn_signal_group(pid, fd, SIGKILL);
+		close(fd);
+	}
+}
+
+/*
+ * The supervisor died: its apps run on, now the worker's children (we are
+ * a child subreaper), or init's when another worker started it. Their ends
+ * are watched through their pidfds from now on (app_end_fds), or come by
+ * SIGCHLD. The next launch starts another supervisor.
+ */
+static void
+app_supervisor_lost(void *arg, const char *why)
+{
+	struct worker *w = arg;
+	int n = 0;
+
+	(void)why;
+	for (struct app *a = w->live; a != NULL; a = a->next_live) {
+		if (!a->supervised)
+			continue;
+		a->supervised = false;
+		a->parent_pid = 0;
+		a->parent_start = 0;
+		app_changed(w, a);
+		n++;
+	}
+	if (n > 0)
+		log_warnx("%d apps lost their supervisor; they run on, watched "
+		    "by the worker", n);
+}
+
+static const struct supervisor_hooks app_supervisor_hooks = {
+	.live = app_supervisor_live,
+	.ended = app_supervisor_ended,
+	.lost = app_supervisor_lost,
+};
+
+int
+app_supervisor_connect(struct worker *w, char **cause)
+{
+	return supervisor_connect(w->dir, &app_supervisor_hooks, w, cause);
 }
 
 void
@@ -1334,33 +1423,54 @@ app_tick(struct worker *w, int64_t now)
 	}
 }
 
+/* The descriptor that tells of a's end when no supervisor will; -1: none. */
+static int
+app_end_fd(const struct app *a)
+{
+	if (!app_is_alive(a) || a->supervised)
+		return -1;
+	return a->shim_pidfd != -1 ? a->shim_pidfd : a->pidfd;
+}
+
 int
-app_shim_fds(struct worker *w, int *fds, struct app **apps, int max)
+app_end_fds(struct worker *w, int *fds, struct app **apps, int max)
 {
 	int n = 0;
 
 	for (struct app *a = w->live; a != NULL && n < max;
 	    a = a->next_live) {
-		if (a->shim_pid == 0 || a->shim_pidfd == -1)
+		if ((fds[n] = app_end_fd(a)) == -1)
 			continue;
-		fds[n] = a->shim_pidfd;
 		apps[n++] = a;
 	}
 	return n;
 }
 
 void
-app_shim_exited(struct worker *w, struct app *a)
+app_end_seen(struct worker *w, struct app *a)
 {
-	int status = -1;
+	struct rusage ru;
+	struct supmsg_usage u;
+	int status;
 
-	if (a->shim_pid == 0)
-		return; /* SIGCHLD told first */
-	/* Our child: reap it here, or the loop's wait4 would, later. */
-	if (a->shim_is_child &&
-	    waitpid(a->shim_pid, &status, WNOHANG) != a->shim_pid)
-		status = -1;
-	app_shim_ended(w, a, status);
+	if (!app_is_alive(a) || a->supervised)
+		return;
+	if (a->shim_pidfd != -1) {
+		/* An older worker's shim ended: its exit file says how. */
+		if (app_end_from_file(w, a) == -1)
+			app_end_unknown(w, a, "its shim ended without "
+			    "recording the end");
+		return;
+	}
+	/* Handed to us when its supervisor died: reap it here. */
+	if (wait4(a->pid, &status, WNOHANG, &ru) == a->pid) {
+		supmsg_usage_from_rusage(&u, &ru);
+		app_end_recorded(w, a, status, &u, util_wall_ms());
+		return;
+	}
+	if (app_end_from_file(w, a) == -1)
+		app_end_unknown(w, a, "it ended after its supervisor, which "
+		    "alone could say how");
 }
 
 void
@@ -1390,7 +1500,7 @@ app_watch_events(struct worker *w)
 bool
 app_output_open(const struct app *a)
 {
-	return !app_is_dead(a) || a->shim_pid != 0;
+	return !app_is_dead(a);
 }
 
 int
@@ -1456,6 +1566,7 @@ app_usage(struct worker *w, struct msg *req)
 	struct sampler_target *targets;
 	struct sampler_sample *live;
 	struct sampler *sampler;
+	const struct supmsg_usage *sup;
 	struct rusage ch;
 	json_t *list = json_array(), *item;
 	size_t n = 0, cap = 0, nlive;
@@ -1502,47 +1613,53 @@ app_usage(struct worker *w, struct msg *req)
 	}
 	free(live);
 	free(targets);
+	/*
+	 * getrusage(RUSAGE_CHILDREN) of the apps' parent, the supervisor (as
+	 * of its last word: it changes only when it reaps), plus our own: the
+	 * health checks' commands, and apps handed to us by a supervisor that
+	 * died. The largest peak of the two, as each is a largest peak.
+	 */
+	sup = supervisor_children();
 	getrusage(RUSAGE_CHILDREN, &ch);
 	app_reply(w, req->id, MSG_USAGE_REPLY, jsonx_pack("{s:o, s:o, s:o}",
 	    "apps", list, "total", app_usage_figures(tu, ts, trss),
-	    "children", app_usage_figures(app_tv_ms(&ch.ru_utime),
-		app_tv_ms(&ch.ru_stime), ch.ru_maxrss)));
+	    "children", app_usage_figures(app_tv_ms(&ch.ru_utime) +
+		sup->user_us / 1000, app_tv_ms(&ch.ru_stime) + sup->sys_us / 1000,
+		ch.ru_maxrss > sup->maxrss_kb ? ch.ru_maxrss : sup->maxrss_kb)));
 }
 
-/* Wait (at most APP_SHIM_WAIT_MS) for every shim to end, recording each end. */
+/* Wait (at most APP_END_WAIT_MS) for every app to end, recording each end. */
 static void
-app_wait_shims(struct worker *w)
+app_wait_ends(struct worker *w)
 {
-	int64_t deadline = util_now_ms() + APP_SHIM_WAIT_MS;
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int left, status;
+	int64_t deadline = util_now_ms() + APP_END_WAIT_MS;
+	int left;
 
-	do {
+	for (;;) {
+		struct pollfd p = { supervisor_fd(), POLLIN, 0 };
+
+		supervisor_input();
+		/* Apps of a supervisor that died: our children, or watched. */
+		app_reap(w);
 		left = 0;
-		for (struct app *a = w->apps; a != NULL; a = a->next) {
-			struct pollfd p = { a->shim_pidfd, POLLIN, 0 };
+		for (struct app *a = w->live; a != NULL; a = a->next_live) {
+			struct pollfd e = { app_end_fd(a), POLLIN, 0 };
 
-			if (a->shim_pid == 0)
+			if (!app_is_alive(a))
 				continue;
-			if (a->shim_is_child) {
-				if (waitpid(a->shim_pid, &status, WNOHANG) ==
-				    a->shim_pid) {
-					app_shim_ended(w, a, status);
-					continue;
-				}
-			} else if (a->shim_pidfd == -1 ||
-			    (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))) {
-				app_shim_ended(w, a, -1);
+			if (e.fd != -1 && poll(&e, 1, 0) == 1) {
+				app_end_seen(w, a);
 				continue;
 			}
 			left++;
 		}
-		if (left > 0)
-			nanosleep(&ts, NULL);
-	} while (left > 0 && util_now_ms() < deadline);
+		if (left == 0 || util_now_ms() >= deadline)
+			break;
+		poll(&p, p.fd != -1 ? 1 : 0, 10);
+	}
 	if (left > 0)
-		log_warnx("%d shims still run %d ms after their apps were "
-		    "killed", left, APP_SHIM_WAIT_MS);
+		log_warnx("%d apps still run %d ms after they were killed",
+		    left, APP_END_WAIT_MS);
 }
 
 void
@@ -1562,10 +1679,12 @@ app_free_all(struct worker *w, bool kill_apps)
 			else
 				app_transition(w, a, APP_EV_STOP);
 		}
-		app_wait_shims(w);
+		app_wait_ends(w);
 	}
 	/* Without kill_apps the apps run on: the next worker adopts them. */
 	app_save_state(w, true);
+	/* The supervisor has told the last worker all it will: it may go. */
+	supervisor_disconnect();
 	if (w->journal_fd != -1)
 		close(w->journal_fd);
 	w->journal_fd = -1;
@@ -1616,8 +1735,8 @@ app_state_entry(struct app *a, int64_t now, int64_t wall)
 	s.user_stopped = a->user_stopped;
 	s.log_max = a->log_max;
 	s.log_keep = a->log_keep;
-	s.shim_pid = a->shim_pid;
-	s.shim_start = a->shim_start;
+	s.shim_pid = a->parent_pid;
+	s.shim_start = a->parent_start;
 	s.pid = a->pid > 0 ? a->pid : 0;
 	s.start = a->start;
 	s.started_at = a->started_at;
@@ -1757,6 +1876,8 @@ app_save_state(struct worker *w, bool force)
 		w->changed = w->changed->next_changed;
 	}
 	app_forgotten_saved(w);
+	/* The ends this save recorded, the supervisor may forget. */
+	supervisor_flush();
 }
 
 /* An app of the state file, back in the table (taking s's strings). */
@@ -1818,11 +1939,17 @@ app_from_state(struct worker *w, struct workerstate_app *s)
 	return a;
 }
 
-/* Take back a running app whose shim still runs, or learn how it ended. */
+/*
+ * Take back a running app, or learn how it ended. Its parent is the
+ * supervisor we are connected to (it tells of the end); or the shim an older
+ * worker version started it under, still running (watched: it writes the
+ * exit file); or gone (the app is watched through its pidfd).
+ */
 static void
 app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 {
 	int64_t now = util_now_ms(), wall = util_wall_ms();
+	struct procfs_stat st;
 
 	if (a->phase == APP_WAITING) {
 		a->restart_at = now + APP_BACKOFF_FIRST_MS;
@@ -1831,21 +1958,31 @@ app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 	if (!app_is_alive(a))
 		return;
 	/* The PID alone proves nothing: the start time must match too. */
-	if (s->shim_pid > 1 && workerstate_same_process(s->shim_pid,
-	    s->shim_start, workerstate_read_start))
-		a->shim_pidfd = app_open_pidfd(s->shim_pid, s->shim_start);
 	a->pidfd = a->pid > 1 ? app_open_pidfd(a->pid, a->start) : -1;
-	a->leader_gone = a->pidfd == -1 && (a->pid <= 1 || errno != ENOSYS);
-	if (a->shim_pidfd == -1) {
+	if (a->pidfd == -1) {
+		a->leader_gone = a->pid <= 1 || errno != ENOSYS;
 		/* It ended while no worker watched: the exit file says how. */
 		log_info("app %s: ended while the worker was away", a->id);
-		a->shim_pid = 0;
-		app_shim_ended(w, a, -1);
+		if (app_end_from_file(w, a) == -1)
+			app_end_unknown(w, a, "it ended while the worker was "
+			    "away, and how was not recorded");
 		return;
 	}
-	a->shim_pid = s->shim_pid;
-	a->shim_start = s->shim_start;
-	a->shim_is_child = false;
+	if (procfs_read_stat(a->pid, &st) == 0 && supervisor_connected() &&
+	    st.ppid == supervisor_pid()) {
+		a->supervised = true;
+		a->parent_pid = supervisor_pid();
+		a->parent_start = supervisor_start();
+	} else if (s->shim_pid > 1 && s->shim_pid != supervisor_pid() &&
+	    (a->shim_pidfd = app_open_pidfd(s->shim_pid, s->shim_start)) != -1) {
+		a->parent_pid = s->shim_pid;
+		a->parent_start = s->shim_start;
+	} else {
+		log_warnx("app %s: its supervisor is gone; its end will be "
+		    "seen, but not how it came", a->id);
+		a->parent_pid = 0;
+		a->parent_start = 0;
+	}
 	a->run_since = now;
 	app_watch(w, a);
 	if (a->phase == APP_RUNNING && a->check != NULL)
@@ -1853,8 +1990,9 @@ app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 	if (a->phase == APP_STOPPING)
 		a->kill_at = now + (s->stop_deadline > wall ?
 		    s->stop_deadline - wall : 0);
-	log_info("app %s: adopted, pid %d under shim %d", a->id, (int)a->pid,
-	    (int)a->shim_pid);
+	log_info("app %s: adopted, pid %d under %s %d", a->id, (int)a->pid,
+	    a->supervised ? "the supervisor" : "its parent",
+	    (int)a->parent_pid);
 }
 
 void

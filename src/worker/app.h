@@ -81,21 +81,25 @@ struct app {
 	struct rusage ru;
 	char cause[192];
 	/*
-	 * The shim supervising the current run (shim.c): the app's parent,
-	 * which holds its output and outlives the worker. 0 / -1 when none
-	 * runs. shim_is_child: this worker started it (SIGCHLD tells of its
-	 * end); a shim adopted after a worker restart is watched by its pidfd.
+	 * Who tells of the current run's end. supervised: the node's
+	 * supervisor (supervisor.h), its parent. Otherwise, while it runs,
+	 * the loop polls shim_pidfd, the shim an older worker started it
+	 * under (which records its end in the exit file), or with none the
+	 * app's own pidfd (its supervisor died: it is the worker's child now,
+	 * whose SIGCHLD tells, or init's, when only the fact of the end is
+	 * known). parent_pid and parent_start name that parent in the state
+	 * file, so a later worker can tell an old shim from the supervisor.
 	 */
-	pid_t shim_pid;
+	bool supervised;
 	int shim_pidfd;
-	unsigned long long shim_start; /* /proc starttime: PIDs get reused */
-	bool shim_is_child;
-	unsigned long long start;      /* the leader's /proc starttime */
-	/* The log, written by the shim: DIR/apps/ID/output.log and rotations. */
+	pid_t parent_pid;
+	unsigned long long parent_start; /* /proc starttime: PIDs get reused */
+	unsigned long long start; /* the leader's /proc starttime */
+	/* The log, written by the app: DIR/apps/ID/output.log and rotations. */
 	char *log_path;
 	long long log_max;
 	int log_keep;
-	int watch; /* inotify watch on dir while a shim runs, -1 otherwise */
+	int watch; /* inotify watch on dir while it runs, -1 otherwise */
 	/* A graceful stop under way. */
 	int64_t kill_at; /* monotonic ms */
 	uint32_t stop_request;
@@ -145,11 +149,10 @@ bool app_is_alive(const struct app *);
  */
 int app_signal_group(const struct app *, int sig);
 
-/* A launch whose shim has its request: the app is not in w->apps yet. */
+/* A launch the supervisor has: the app is not in w->apps yet. */
 struct app_starting {
 	struct app *app;
 	uint32_t req_id; /* the MSG_LAUNCH to answer */
-	int report;	 /* where the shim's word comes (shim_start_finish) */
 	int64_t t0;	 /* util_now_us when the launch came */
 };
 
@@ -161,7 +164,7 @@ struct app_starting {
  * half started.
  */
 void app_launch(struct worker *, struct msg *);
-/* Wait for the starting apps' shims, record each app and answer its launch. */
+/* Wait for the supervisor's answers, record each app and answer its launch. */
 void app_finish_starts(struct worker *);
 void app_signal(struct worker *, struct msg *);
 void app_usage(struct worker *, struct msg *);
@@ -171,13 +174,19 @@ void app_reap(struct worker *);
 /* Periodic work: stop deadlines, restarts due, health check probes. */
 void app_tick(struct worker *, int64_t now);
 /*
- * Shims: the loop polls these pidfds (readable when the shim exited) and
- * calls app_shim_exited; and the inotify descriptor (new output in an app's
- * dir), calling app_watch_events.
+ * Ends no supervisor tells: the loop polls these pidfds (readable when the
+ * process ended) and calls app_end_seen; and the inotify descriptor (new
+ * output in an app's dir), calling app_watch_events.
  */
-int app_shim_fds(struct worker *, int *fds, struct app **apps, int max);
-void app_shim_exited(struct worker *, struct app *);
+int app_end_fds(struct worker *, int *fds, struct app **apps, int max);
+void app_end_seen(struct worker *, struct app *);
 void app_watch_events(struct worker *);
+/*
+ * The node's supervisor, once connected: what it tells goes to the apps
+ * (app_supervisor_connect starts or finds it; the loop polls
+ * supervisor_fd and calls supervisor_input).
+ */
+int app_supervisor_connect(struct worker *, char **cause);
 /* Whether the app's log may still grow (a follower waits for more). */
 bool app_output_open(const struct app *);
 /*
@@ -199,18 +208,19 @@ json_t *app_all_states(struct worker *);
 json_t *app_to_json(const struct app *);
 struct app *app_find(struct worker *, const char *id);
 /*
- * Free the table. With kill_apps, SIGKILL each app's group first and wait
- * (a little) for the shims to record the ends; without, the apps run on
- * under their shims for the next worker to adopt.
+ * Free the table and let the supervisor go. With kill_apps, SIGKILL each
+ * app's group first and wait (a little) for their ends; without, the apps
+ * run on under the supervisor for the next worker to adopt.
  */
 void app_free_all(struct worker *, bool kill_apps);
 
 /*
  * The state file DIR/worker-state.json (workerstate.c): app_save_state
  * writes it when something changed since the last write (force: anyway);
- * app_adopt_all reads it at start-up and takes back the apps whose shims
- * still run (matched by PID and start time), recording as dead, with the
- * cause from their exit files, those that ended meanwhile.
+ * app_adopt_all reads it at start-up and takes back the apps that still
+ * run (matched by PID and start time), recording as dead, with the cause
+ * from their exit files, those that ended meanwhile. Connect to the
+ * supervisor first: the ends it tells then are not missed.
  */
 void app_save_state(struct worker *, bool force);
 void app_adopt_all(struct worker *);

@@ -6,6 +6,7 @@
 #ifndef DROVER_SPAWN_H
 #define DROVER_SPAWN_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 /* What to run. All borrowed: spawn_app keeps nothing after it returns. */
@@ -21,6 +22,14 @@ struct spawn_request {
 	 */
 	const int *pass_fds;
 	int npass; /* at most SPAWN_PASS_MAX */
+	/*
+	 * The signals whose disposition the child sets back to the default
+	 * before it execs; NULL: every one. exec itself resets the caught
+	 * ones, so a caller that catches none (the supervisor: signalfd only)
+	 * names those it ignores, which would stay ignored in the program,
+	 * and saves the rest of the 64 system calls.
+	 */
+	const sigset_t *reset;
 };
 
 #define SPAWN_PASS_MAX 4

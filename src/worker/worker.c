@@ -31,7 +31,7 @@
 #include "worker/logstream.h"
 #include "worker/rpc.h"
 #include "worker/sampler.h"
-#include "worker/shim.h"
+#include "worker/supervisor.h"
 
 #define WORKER_MONITOR_ENDPOINT "inproc://drover-dealer-monitor"
 /* A HELLO unanswered this long is sent again. */
@@ -42,10 +42,10 @@
 /*
  * Messages handled in one turn of the loop before it looks at its other
  * descriptors again. A launch costs the worker a fraction of a
- * millisecond or more (a shim's start, a save of its state file), so a
- * steady stream of them must not keep the loop from reaping ended shims:
- * with 1024, a worker under launch load saw no SIGCHLD for seconds, and
- * each save encoded every app it had started since, still "running".
+ * millisecond or more (its start, a save of its state file), so a steady
+ * stream of them must not keep the loop from hearing of ended apps: with
+ * 1024, a worker under launch load saw no SIGCHLD for seconds, and each
+ * save encoded every app it had started since, still "running".
  */
 #define WORKER_DEALER_BATCH 16
 
@@ -325,7 +325,7 @@ worker_heartbeat_if_due(struct worker *w)
 	}
 }
 
-/* For shim_on_wait: a shim's slow start must not cost a heartbeat. */
+/* For supervisor_on_wait: a slow start must not cost a heartbeat. */
 static void
 worker_heartbeat_while_waiting(void *arg)
 {
@@ -435,12 +435,13 @@ worker_note_slow_turn(struct worker *w, int64_t start, int64_t save_start)
 }
 
 /*
- * Descriptors polled besides the sockets: the inotify descriptor, one shim
- * pidfd per live app, and one socket per health check probe under way.
+ * Descriptors polled besides the sockets: the inotify descriptor, the
+ * supervisor's socket, a pidfd per app whose end no supervisor will tell,
+ * and one socket per health check probe under way.
  */
 #define WORKER_POLL_MAX 8192
-/* dealer, monitor, signalfd, inotify */
-#define WORKER_POLL_FIXED 4
+/* dealer, monitor, signalfd, inotify, supervisor */
+#define WORKER_POLL_FIXED 5
 
 static void
 worker_loop(struct worker *w)
@@ -456,21 +457,23 @@ worker_loop(struct worker *w)
 	while (!w->stopping) {
 		int64_t now = util_now_ms();
 		long timeout = WORKER_TICK_MS;
-		int n, nshims, nchecks;
+		int n, nends, nchecks;
 
 		items[0] = (zmq_pollitem_t){ w->dealer, 0, ZMQ_POLLIN, 0 };
 		items[1] = (zmq_pollitem_t){ w->monitor, 0, ZMQ_POLLIN, 0 };
 		items[2] = (zmq_pollitem_t){ NULL, w->sigfd, ZMQ_POLLIN, 0 };
 		items[3] = (zmq_pollitem_t){ NULL, w->inotify_fd, ZMQ_POLLIN, 0 };
-		nshims = app_shim_fds(w, fds, owners, WORKER_POLL_MAX - base);
-		for (int i = 0; i < nshims; i++)
+		items[4] = (zmq_pollitem_t){ NULL, supervisor_fd(), ZMQ_POLLIN,
+			0 };
+		nends = app_end_fds(w, fds, owners, WORKER_POLL_MAX - base);
+		for (int i = 0; i < nends; i++)
 			items[base + i] = (zmq_pollitem_t){ NULL, fds[i],
 			    ZMQ_POLLIN, 0 };
-		n = base + nshims;
-		nchecks = app_check_fds(w, fds + nshims, want_write,
-		    owners + nshims, WORKER_POLL_MAX - n);
+		n = base + nends;
+		nchecks = app_check_fds(w, fds + nends, want_write,
+		    owners + nends, WORKER_POLL_MAX - n);
 		for (int i = 0; i < nchecks; i++)
-			items[n + i] = (zmq_pollitem_t){ NULL, fds[nshims + i],
+			items[n + i] = (zmq_pollitem_t){ NULL, fds[nends + i],
 			    want_write[i] ? ZMQ_POLLOUT : ZMQ_POLLIN, 0 };
 		n += nchecks;
 		if (w->state == WORKER_READY && w->next_heartbeat - now < timeout)
@@ -479,6 +482,9 @@ worker_loop(struct worker *w)
 		if (sampler_due(w->sampler) - now < timeout)
 			timeout = sampler_due(w->sampler) > now ?
 			    (long)(sampler_due(w->sampler) - now) : 0;
+		/* Read while a launch's answer was awaited: handle it now. */
+		if (supervisor_input_waiting())
+			timeout = 0;
 		if (zmq_poll(items, n, timeout) == -1 && errno != EINTR)
 			fatal("zmq_poll");
 		turn_start = util_now_ms();
@@ -490,12 +496,16 @@ worker_loop(struct worker *w)
 		 * that was polled, and an end below may finish that run.
 		 */
 		for (int i = 0; i < nchecks; i++)
-			if (items[base + nshims + i].revents != 0)
-				app_check_io(w, owners[nshims + i]);
-		/* Adopted shims that ended (our own children come by SIGCHLD). */
-		for (int i = 0; i < nshims; i++)
+			if (items[base + nends + i].revents != 0)
+				app_check_io(w, owners[nends + i]);
+		/* What the supervisor tells: ends, mostly. */
+		if ((items[4].revents & (ZMQ_POLLIN | ZMQ_POLLERR)) ||
+		    supervisor_input_waiting())
+			supervisor_input();
+		/* Apps whose supervisor died, ended (our children: SIGCHLD). */
+		for (int i = 0; i < nends; i++)
 			if (items[base + i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-				app_shim_exited(w, owners[i]);
+				app_end_seen(w, owners[i]);
 		if (items[2].revents & ZMQ_POLLIN)
 			worker_handle_signals(w);
 		if (items[1].revents & ZMQ_POLLIN)
@@ -512,12 +522,8 @@ worker_loop(struct worker *w)
 		app_save_state(w, false);
 		answered = w->nheld > 0;
 		worker_release_held(w);
-		/*
-		 * After the answers: a zygote killed by hand comes back, and
-		 * the next launches find their directories made.
-		 */
+		/* After the answers: the next launches find their directories made. */
 		if (!w->stopping) {
-			shim_prepare_zygote();
 			/*
 			 * ZeroMQ's I/O thread sends the answers. On a busy
 			 * machine (the app just launched has a CPU) it waits
@@ -667,19 +673,28 @@ worker_main(int argc, char **argv)
 	 */
 	app_on_output = logstream_on_output;
 	app_on_forget = logstream_on_forget;
-	shim_on_wait = worker_heartbeat_while_waiting;
-	shim_on_wait_arg = &w;
-	if (shim_init(&cause) == -1) {
+	supervisor_on_wait = worker_heartbeat_while_waiting;
+	supervisor_on_wait_arg = &w;
+	if (supervisor_init(&cause) == -1) {
 		log_warnx("%s: launches will fail", cause);
 		free(cause);
+		cause = NULL;
 	}
 	/*
-	 * The zygote's shims are handed to us (see shim-main.c), and so are
-	 * the orphans of a shim that died: we reap them.
+	 * Should the supervisor die, its apps are handed to us, as are the
+	 * orphans of what they started: we reap them.
 	 */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("PR_SET_CHILD_SUBREAPER");
-	shim_prepare_zygote();
+	/*
+	 * Before the state file is read: the ends it tells from then on
+	 * (again, should we have heard them before a restart) are not missed.
+	 */
+	if (app_supervisor_connect(&w, &cause) == -1) {
+		log_warnx("%s; each launch will try again", cause);
+		free(cause);
+		cause = NULL;
+	}
 	w.appdirs = appdirs_open(w.dir);
 	app_adopt_all(&w);
 	log_info("joining the master at %s (dir %s)", w.master_addr, w.dir);
@@ -690,12 +705,11 @@ worker_main(int argc, char **argv)
 	free(w.held);
 
 	/*
-	 * The apps run on under their shims, which hold their output, and the
+	 * The apps run on under the supervisor, writing their logs, and the
 	 * next worker on this dir adopts them (the state file is written
 	 * last thing); with --stop-apps-on-exit they are killed instead.
 	 */
 	logstream_free_all(&w);
-	shim_discard_zygote();
 	app_free_all(&w, w.stop_apps_on_exit);
 	artifacts_abort_all(&w);
 	store_free(w.store);

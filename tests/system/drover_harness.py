@@ -704,8 +704,9 @@ class Cluster:
 
     def kill_apps_in_worker_dirs(self):
         """SIGKILL the apps that outlive their workers (a stopped worker's
-        apps run on under their shims), as each worker's state file lists
-        them, matched by PID and start time; their shims then exit.
+        apps run on under the node's supervisor), as each worker's state
+        file lists them, matched by PID and start time; the supervisor then
+        exits.
         Returns the PIDs killed."""
         killed = []
         for d in self.worker_dirs.values():
@@ -718,6 +719,22 @@ class Cluster:
                 kill_app_group(pid)
                 killed.append(pid)
         return killed
+
+    def app_pids(self, name):
+        """The processes worker name runs (worker_app_pids)."""
+        return worker_app_pids(self.workers[name].pid, self.worker_dirs[name])
+
+    def kill_supervisors(self):
+        """SIGKILL the supervisors of this cluster's workers still running
+        (each exits by itself once no worker and no app is left; this is
+        for a test that failed half way)."""
+        for d in self.worker_dirs.values():
+            pid = supervisor_of(d)
+            if pid is not None:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def kill_leftover_apps(self):
         """SIGKILL every tracked app process (and its process group) that is
@@ -815,6 +832,7 @@ class Cluster:
                 errors.append(repr(e))
         self.kill_leftover_apps()
         self.kill_apps_in_worker_dirs()
+        self.kill_supervisors()
         # Deleting the master ns takes the bridge and every veth with it.
         for ns in reversed(self.namespaces):
             try:
@@ -909,32 +927,29 @@ def proc_comm(pid):
         return ""
 
 
-def is_shim_zygote(pid):
-    """Whether pid is a worker's shim zygote (`drover-shim zygote`): started
-    once, it forks each app's shim, which then shows the app's id."""
-    argv = proc_argv(pid)
-    return proc_comm(pid) == "drover-shim" and len(argv) >= 2 and argv[1].split() == ["zygote"]
+def supervisor_of(worker_dir):
+    """The pid of the supervisor of the worker on worker_dir (the process
+    `drover-supervisor DIR`, a child of the worker that started it, or of
+    init once that worker is gone), or None."""
+    want = os.path.realpath(worker_dir)
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        argv = proc_argv(int(name))
+        if (len(argv) == 2 and os.path.basename(argv[0]) == "drover-supervisor"
+                and os.path.realpath(argv[1]) == want and pid_alive(int(name))):
+            return int(name)
+    return None
 
 
-def worker_kids(worker_pid):
-    """The worker's children, its shim zygote left out: one per app run (its
-    shim) and per health-check probe running."""
-    return [k for k in proc_children(worker_pid) if not is_shim_zygote(k)]
-
-
-def worker_app_pids(worker_pid):
-    """The app processes a worker runs: each app runs under its own shim
-    (named drover-shim), a child of the worker, so look through the shims to
-    their children; anything else the worker runs (a health-check probe) is
-    returned as it is."""
-    pids = []
-    for kid in proc_children(worker_pid):
-        argv = proc_argv(kid)
-        if proc_comm(kid) == "drover-shim" or (len(argv) >= 2 and argv[1] == "shim"):
-            pids += [p for p in proc_children(kid) if pid_alive(p)]
-        elif pid_alive(kid):
-            pids.append(kid)
-    return pids
+def worker_app_pids(worker_pid, worker_dir):
+    """The processes a worker runs: the children of its node's supervisor
+    (its apps, and what they left running when they ended), and the
+    worker's own children but the supervisor (a health-check probe, or an
+    app whose supervisor died)."""
+    sup = supervisor_of(worker_dir)
+    pids = [p for p in proc_children(sup) if pid_alive(p)] if sup else []
+    return pids + [k for k in proc_children(worker_pid) if k != sup and pid_alive(k)]
 
 
 def vm_rss_kb(pid):

@@ -206,7 +206,7 @@ class Rig:
                                 % (a["id"], a["state"], a["node"], a.get("pid")))
         for name in names:
             listed = {a["pid"] for a in alive if a["node"] == name}
-            for kid in h.worker_app_pids(self.c.workers[name].pid):
+            for kid in self.c.app_pids(name):
                 if kid not in listed:
                     problems.append("pid %d, an app process of worker %s (%s), is not listed alive"
                                     % (kid, name, " ".join(_cmdline(kid)) or "?"))
@@ -393,8 +393,9 @@ def test_worker_sigkill_then_restart(f):
         c.start_worker("w1")
 
     def extra(report):
-        # The apps run under their shims, which outlive the worker: the
-        # restarted worker adopts them, same process, listed alive again.
+        # The apps run under the node's supervisor, which outlives the
+        # worker: the restarted worker adopts them, same process, listed
+        # alive again.
         report.run("w1's apps adopted after restart, same pid",
                    lambda: _sentinel_adopted(f, "w1"))
         f.kill_orphans()    # they outlived their worker: ours to kill

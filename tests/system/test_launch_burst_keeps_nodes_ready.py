@@ -27,11 +27,11 @@ def test_launch_burst_keeps_nodes_ready(cluster):
             cluster.apps()
     statuses = collections.Counter(status for status, _ in replies)
     known = collections.Counter(a["node"] for a in cluster.apps() if a["state"] != "dead")
-    started = {w: len(h.worker_kids(cluster.workers[w].pid)) for w in ("w1", "w2")}
+    started = {w: len(cluster.app_pids(w)) for w in ("w1", "w2")}
     flaps = [l for l in cluster.master.stderr().splitlines()
              if "unavailable" in l or "lost" in l or "ready again" in l]
     # Orphans first: a launch answered 503 must not have left a process.
-    h.wait_until(lambda: {w: len(h.worker_kids(cluster.workers[w].pid)) for w in ("w1", "w2")}
+    h.wait_until(lambda: {w: len(cluster.app_pids(w)) for w in ("w1", "w2")}
                  == {"w1": known["w1"], "w2": known["w2"]},
                  desc="each worker's children to be the apps the master knows (%s vs %s)"
                  % (started, dict(known)))

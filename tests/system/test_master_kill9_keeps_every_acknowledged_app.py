@@ -145,7 +145,7 @@ def test_master_kill9_keeps_every_acknowledged_app(make_cluster):
 
     # Every process the workers run is listed: nothing started unseen.
     for name in ("w1", "w2"):
-        children = set(h.worker_app_pids(c.workers[name].pid))
+        children = set(c.app_pids(name))
         listed = {a["pid"] for a in apps if a["node"] == name}
         assert children <= listed, "%s runs unlisted processes %r" % (name, sorted(children - listed))
 

@@ -1,5 +1,6 @@
 """Stopping (SIGTERM) or killing (SIGKILL) a worker does not stop its apps:
-each runs under its own shim, which holds its output and records its end.
+they run under the node's supervisor, which records their ends, and write
+their logs themselves.
 A worker started again on the same --dir and --name adopts them: same
 PIDs in `ps`, a log without a gap, and an end that comes later is reported
 with its exact cause."""
@@ -40,7 +41,7 @@ def test_worker_restart_keeps_apps(cluster, tmp_path, sig):
     cluster.kill_worker("w1", sig)
     if sig == signal.SIGTERM:
         assert cluster.workers["w1"].returncode == 0, cluster.workers["w1"].describe()
-    # While no worker runs, the apps run on and the shim keeps logging.
+    # While no worker runs, the apps run on and keep logging.
     before = max(_line_numbers(h.read_text(log)))
     h.wait_until(lambda: max(_line_numbers(h.read_text(log))) >= before + 5,
                  desc="the printer's log to grow while the worker is down")

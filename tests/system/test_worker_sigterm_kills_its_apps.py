@@ -1,4 +1,4 @@
-"""A worker stopped with SIGTERM leaves its apps running under their shims
+"""A worker stopped with SIGTERM leaves its apps running under the supervisor
 (the next worker on the same dir adopts them); started with
 --stop-apps-on-exit (as `drover dev` starts its workers) it takes their
 process groups with it."""

@@ -473,33 +473,44 @@ test_util_parse_duration(void **state)
 	assert_int_equal(util_parse_duration_ms(NULL), -1);
 }
 
-/* Descriptors passed over a socket arrive whole, or not at all. */
+/* A datagram and the descriptor passed with it arrive whole, or not at all. */
 static void
-test_util_pass_fds(void **state)
+test_util_msg_with_fd(void **state)
 {
-	int sv[2], p[2], got[2];
-	char c;
+	int sv[2], p[2], got;
+	char buf[16], c;
 
 	(void)state;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(util_send_fds(sv[0], p, 2), 0);
-	assert_int_equal(util_recv_fds(sv[1], got, 2), 1);
+	assert_int_equal(util_send_msg(sv[0], "hello", 6, p[1], 0), 0);
+	assert_int_equal(util_recv_msg(sv[1], buf, sizeof buf, &got, 0), 6);
+	assert_string_equal(buf, "hello");
 	/* The received write end feeds the original read end. */
-	assert_int_equal(write(got[1], "x", 1), 1);
+	assert_int_not_equal(got, -1);
+	assert_int_equal(write(got, "x", 1), 1);
 	assert_int_equal(read(p[0], &c, 1), 1);
 	assert_int_equal(c, 'x');
-	assert_true(fcntl(got[0], F_GETFD) & FD_CLOEXEC);
-	close(got[0]);
-	close(got[1]);
-	/* One descriptor where two are expected: refused, nothing left open. */
-	assert_int_equal(util_send_fds(sv[0], p, 1), 0);
-	assert_int_equal(util_recv_fds(sv[1], got, 2), -1);
-	assert_int_equal(errno, EBADMSG);
+	assert_true(fcntl(got, F_GETFD) & FD_CLOEXEC);
+	close(got);
+	/* Without a descriptor: none comes. */
+	assert_int_equal(util_send_msg(sv[0], "ab", 3, -1, 0), 0);
+	assert_int_equal(util_recv_msg(sv[1], buf, sizeof buf, &got, 0), 3);
+	assert_int_equal(got, -1);
+	/* Nothing there: EAGAIN without blocking. */
+	assert_int_equal(util_recv_msg(sv[1], buf, sizeof buf, &got,
+	    MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* Over the buffer: refused, and the descriptor with it closed. */
+	assert_int_equal(util_send_msg(sv[0], "0123456789abcdefXYZ", 20, p[1],
+	    0), 0);
+	assert_int_equal(util_recv_msg(sv[1], buf, sizeof buf, &got, 0), -1);
+	assert_int_equal(errno, EMSGSIZE);
+	assert_int_equal(got, -1);
 	/* The peer gone: 0 on one side, EPIPE (no SIGPIPE) on the other. */
 	close(sv[0]);
-	assert_int_equal(util_recv_fds(sv[1], got, 2), 0);
-	assert_int_equal(util_send_fds(sv[1], p, 2), -1);
+	assert_int_equal(util_recv_msg(sv[1], buf, sizeof buf, &got, 0), 0);
+	assert_int_equal(util_send_msg(sv[1], "x", 2, -1, 0), -1);
 	assert_int_equal(errno, EPIPE);
 	close(sv[1]);
 	close(p[0]);
@@ -551,7 +562,7 @@ main(void)
 		cmocka_unit_test(test_util_format_age),
 		cmocka_unit_test(test_util_parse_duration),
 		cmocka_unit_test(test_util_parse_since),
-		cmocka_unit_test(test_util_pass_fds),
+		cmocka_unit_test(test_util_msg_with_fd),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p,
 		    testdir_setup, testdir_teardown),
 		cmocka_unit_test_setup_teardown(test_util_mkdir_p_over_file,

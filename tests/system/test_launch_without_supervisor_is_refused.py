@@ -1,7 +1,8 @@
-"""A worker runs each app under drover-shim, a program it finds beside its
-own executable. When that file is missing, each launch is refused at once
-(REST 422, `launch` exits 1) with an error naming the missing file, and the
-node stays ready; once the file is there, the same worker launches again."""
+"""A worker runs its apps under drover-supervisor, a program it finds beside
+its own executable. When that file is missing, each launch is refused at
+once (REST 422, `launch` exits 1) with an error naming the missing file, and
+the node stays ready; once the file is there, the same worker launches
+again."""
 
 import os
 import shutil
@@ -9,15 +10,15 @@ import shutil
 import drover_harness as h
 
 
-def test_launch_without_shim_is_refused(cluster, tmp_path):
-    # A copy of drover alone in a directory: no drover-shim beside it.
+def test_launch_without_supervisor_is_refused(cluster, tmp_path):
+    # A copy of drover alone in a directory: no drover-supervisor beside it.
     bindir = tmp_path / "lone-bin"
     bindir.mkdir()
     lone = str(bindir / "drover")
     shutil.copy2(cluster.bin, lone)
-    shim = os.path.join(os.path.dirname(os.path.realpath(cluster.bin)), "drover-shim")
-    assert os.access(shim, os.X_OK), "no %s beside the drover under test" % shim
-    missing = str(bindir / "drover-shim")
+    sup = os.path.join(os.path.dirname(os.path.realpath(cluster.bin)), "drover-supervisor")
+    assert os.access(sup, os.X_OK), "no %s beside the drover under test" % sup
+    missing = str(bindir / "drover-supervisor")
     real = cluster.bin
     cluster.bin = lone
     try:
@@ -26,7 +27,7 @@ def test_launch_without_shim_is_refused(cluster, tmp_path):
         cluster.bin = real
     cluster.wait_ready("w1")
 
-    error = "cannot start the shim %s: exec failed: No such file or directory" % missing
+    error = "cannot start the supervisor %s: exec failed: No such file or directory" % missing
     status, body = cluster.api("POST", "/v1/apps", {"node": "w1", "path": "/bin/sleep",
                                                    "args": ["30"], "name": "first"})
     assert status == 422, (status, body)
@@ -42,7 +43,7 @@ def test_launch_without_shim_is_refused(cluster, tmp_path):
 
     # The worker looks for the file at each launch, under the name it found
     # at start: put it there and launching works.
-    shutil.copy2(shim, missing)
+    shutil.copy2(sup, missing)
     app = cluster.launch("w1", "/bin/sleep", args=["30"], name="third")
     assert app["state"] in ("running", "sleeping") and app["pid"] > 1, app
     status, _ = cluster.api("POST", "/v1/apps/%s/signal" % app["id"], {"signal": "SIGKILL"})
