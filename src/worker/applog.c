@@ -516,6 +516,108 @@ applog_reader_read(struct applog_reader *r, void *buf, size_t len)
 	}
 }
 
+/* Close the first n descriptors r holds, the oldest. */
+static void
+applog_reader_forget(struct applog_reader *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(r->fds[i]);
+	memmove(r->fds, r->fds + n, (size_t)(r->nfds - n) * sizeof r->fds[0]);
+	r->nfds -= n;
+	r->cur = r->cur > n ? r->cur - n : 0;
+}
+
+/*
+ * The reader's place in the current file (the last it holds) was x before
+ * the rotation. Bytes before rot->moved are gone from the current file:
+ * those the reader still needs are in the new rotated files, .files
+ * (oldest) .. .1, which hold the moved bytes from rot->dropped on. Those
+ * files are opened, the first positioned at x, and put before the current
+ * file, itself read from its new start.
+ */
+int
+applog_reader_rotated(struct applog_reader *r,
+    const struct applog_rotation *rot)
+{
+	char name[PATH_MAX];
+	struct stat cur, st;
+	int fds[APPLOG_MAX_KEEP], nnew = 0, last, saved, rc = 0;
+	bool on_current;
+	off_t x, start;
+
+	if (rot->moved == 0 || r->nfds == 0)
+		return 0;
+	if (rot->files < 0 || rot->files > APPLOG_MAX_KEEP) {
+		errno = EINVAL;
+		return -1;
+	}
+	/*
+	 * A reader that does not hold the current file yet is behind in
+	 * files rotated by renaming: it finds the current one by name.
+	 */
+	last = r->nfds - 1;
+	if (stat(r->path, &cur) == -1 || fstat(r->fds[last], &st) == -1 ||
+	    st.st_ino != cur.st_ino || st.st_dev != cur.st_dev)
+		return 0;
+	if ((x = lseek(r->fds[last], 0, SEEK_CUR)) == -1)
+		return -1;
+	if (x >= rot->moved) {
+		if (lseek(r->fds[last], x - rot->moved, SEEK_SET) == -1)
+			return -1;
+		return 0;
+	}
+
+	/*
+	 * If x is before rot->dropped, the reader fell further behind than
+	 * was kept: it goes on at the start of the oldest new file.
+	 */
+	start = rot->dropped;
+	for (int k = rot->files; k >= 1; k--) {
+		int fd;
+
+		if (applog_name(name, sizeof name, r->path, k) == -1 ||
+		    (fd = open(name, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(fd, &st) == -1) {
+			rc = -1;
+			break;
+		}
+		if (nnew == 0 && x >= start + st.st_size) {
+			/* All read before the rotation. */
+			start += st.st_size;
+			close(fd);
+			continue;
+		}
+		if (nnew == 0 && x > start)
+			lseek(fd, x - start, SEEK_SET);
+		fds[nnew++] = fd;
+		start += st.st_size;
+	}
+	if (rc == -1) {
+		saved = errno;
+		while (nnew > 0)
+			close(fds[--nnew]);
+		errno = saved;
+	}
+	lseek(r->fds[last], 0, SEEK_SET);
+
+	/* Nothing before the file being read is read again. */
+	on_current = r->cur == last;
+	applog_reader_forget(r, r->cur);
+	/*
+	 * No room for all: the oldest files go, as if this reader had fallen
+	 * behind what is kept.
+	 */
+	if (r->nfds + nnew > APPLOG_MAX_KEEP + 1)
+		applog_reader_forget(r, r->nfds + nnew - (APPLOG_MAX_KEEP + 1));
+	last = r->nfds - 1;
+	memmove(r->fds + last + nnew, r->fds + last, sizeof r->fds[0]);
+	memcpy(r->fds + last, fds, (size_t)nnew * sizeof fds[0]);
+	r->nfds += nnew;
+	if (on_current)
+		r->cur = last;
+	return rc;
+}
+
 void
 applog_reader_close(struct applog_reader *r)
 {

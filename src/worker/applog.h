@@ -14,7 +14,9 @@
  *   app's appends, so they are neither lost nor copied twice.
  *
  * A reader (for `logs`) opens every file at once, oldest first, so a
- * rotation by renaming moves files under it without losing its place.
+ * rotation by renaming moves files under it without losing its place. An
+ * in-place rotation shifts the current file's bytes under it instead:
+ * applog_reader_rotated puts it back on the next byte it has not read.
  */
 #ifndef DROVER_APPLOG_H
 #define DROVER_APPLOG_H
@@ -41,7 +43,7 @@ int applog_write(struct applog *, const void *buf, size_t len);
 void applog_close(struct applog *);
 
 /*
- * What applog_rotate_file did. The moved bytes were
+ * What applog_rotate_file did, for the log's readers. The moved bytes were
  * the start of output.log: the first dropped of them are kept nowhere, the
  * others are in the new rotated files, from output.log.FILES (oldest) to
  * output.log.1.
@@ -77,7 +79,8 @@ struct applog_rotation {
  * nothing. What the app writes between the end of that copy and the
  * truncation is lost; the first such rotation in a process logs a warning.
  *
- * Fills *rot (rot->moved is 0 when nothing was done). Returns 0, or -1 with
+ * Fills *rot (rot->moved is 0 when nothing was done), to be passed to
+ * applog_reader_rotated for each reader of this log. Returns 0, or -1 with
  * *cause (allocated, the caller frees it): the file is then as it was, but
  * older rotated files may have been moved up or removed.
  */
@@ -105,6 +108,16 @@ struct applog_reader *applog_reader_open(const char *path, int keep,
  * one being read was rotated away.
  */
 ssize_t applog_reader_read(struct applog_reader *, void *buf, size_t len);
+/*
+ * After applog_rotate_file rotated this reader's log (rot), put the reader
+ * back on the next byte it has not read: further on in the current file if
+ * that byte stayed there, else in the new rotated files, which it opens. A
+ * reader further behind than what was kept goes on with the oldest byte
+ * left. Returns 0, or -1 (errno) when a rotated file could not be opened:
+ * the reader then goes on at the start of the current file.
+ */
+int applog_reader_rotated(struct applog_reader *,
+    const struct applog_rotation *rot);
 void applog_reader_close(struct applog_reader *);
 
 #endif

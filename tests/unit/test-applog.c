@@ -283,6 +283,37 @@ assert_log_holds(const char *path, int keep, off_t from, off_t to)
 	free(all);
 }
 
+/* Read exactly len bytes; asserts they are stream[from, from + len). */
+static void
+read_some(struct applog_reader *r, off_t from, size_t len)
+{
+	char *buf = xmalloc(len + 1), *expect = stream(from, len);
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = applog_reader_read(r, buf + got, len - got > 7 ? 7 :
+		    len - got);
+		assert_true(n > 0);
+		got += (size_t)n;
+	}
+	assert_memory_equal(buf, expect, len);
+	free(expect);
+	free(buf);
+}
+
+/* Everything r returns from here on is stream[from, to). */
+static void
+assert_reads(struct applog_reader *r, off_t from, off_t to)
+{
+	char *text = read_all(r), *expect = stream(from, (size_t)(to - from));
+
+	assert_int_equal(strlen(text), to - from);
+	assert_memory_equal(text, expect, (size_t)(to - from));
+	free(expect);
+	free(text);
+}
+
 static void
 rotate_ok(const char *path, off_t max, int keep, struct applog_rotation *rot)
 {
@@ -447,6 +478,128 @@ test_applog_rotate_file_rounds_max_down(void **state)
 	free(other);
 }
 
+static void
+test_applog_reader_follows_rotation_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct applog_reader *before, *after, *atend, *old;
+	struct applog_rotation rot;
+	char *cause = NULL;
+	struct app a;
+	off_t blk, mid;
+
+	app_open(&a, f->path);
+	blk = block_size(f->path);
+	app_write(&a, (size_t)(2 * blk + 1000));
+	/*
+	 * Readers in the current file, before and after the cut, and at the
+	 * end of what is written.
+	 */
+	before = applog_reader_open(f->path, 2, -1, &cause);
+	after = applog_reader_open(f->path, 2, -1, &cause);
+	atend = applog_reader_open(f->path, 2, -1, &cause);
+	assert_non_null(before);
+	assert_non_null(after);
+	assert_non_null(atend);
+	read_some(before, 0, 3000);
+	read_some(after, 0, (size_t)(2 * blk + 500));
+	read_some(atend, 0, (size_t)a.written);
+	rotate_ok(f->path, 2 * blk, 2, &rot);
+	assert_int_equal(rot.moved, 2 * blk);
+	assert_int_equal(applog_reader_rotated(before, &rot), 0);
+	assert_int_equal(applog_reader_rotated(after, &rot), 0);
+	assert_int_equal(applog_reader_rotated(atend, &rot), 0);
+	app_write(&a, 1234);
+	read_some(before, 3000, 100);
+	read_some(after, 2 * blk + 500, 100);
+	assert_reads(atend, 2 * blk + 1000, a.written);
+
+	/*
+	 * A reader still in an old file: the new one comes between that and
+	 * the current one.
+	 */
+	old = applog_reader_open(f->path, 2, -1, &cause);
+	assert_non_null(old);
+	read_some(old, 0, 100);
+	mid = a.written;
+	app_write(&a, (size_t)(2 * blk));
+	rotate_ok(f->path, 2 * blk, 2, &rot);
+	assert_int_equal(rot.moved, 2 * blk);
+	assert_int_equal(rot.files, 1);
+	assert_int_equal(applog_reader_rotated(old, &rot), 0);
+	assert_int_equal(applog_reader_rotated(before, &rot), 0);
+	assert_int_equal(applog_reader_rotated(after, &rot), 0);
+	assert_int_equal(applog_reader_rotated(atend, &rot), 0);
+	app_write(&a, 10);
+	assert_reads(old, 100, a.written);
+	assert_reads(before, 3100, a.written);
+	assert_reads(after, 2 * blk + 600, a.written);
+	assert_reads(atend, mid, a.written);
+	applog_reader_close(old);
+	applog_reader_close(before);
+	applog_reader_close(after);
+	applog_reader_close(atend);
+	close(a.fd);
+}
+
+static void
+test_applog_reader_behind_what_is_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct applog_rotation rot;
+	struct applog_reader *r;
+	char *cause = NULL;
+	struct app a;
+	off_t blk;
+
+	app_open(&a, f->path);
+	blk = block_size(f->path);
+	app_write(&a, (size_t)blk + 100);
+	r = applog_reader_open(f->path, 1, -1, &cause);
+	assert_non_null(r);
+	read_some(r, 0, 50);
+	app_write(&a, (size_t)(4 * blk));
+	rotate_ok(f->path, blk, 1, &rot);
+	assert_int_equal(rot.dropped, 4 * blk);
+	assert_int_equal(rot.files, 1);
+	/* Its next bytes were dropped: it goes on with the oldest left. */
+	assert_int_equal(applog_reader_rotated(r, &rot), 0);
+	assert_reads(r, 4 * blk, a.written);
+	applog_reader_close(r);
+	close(a.fd);
+}
+
+static void
+test_applog_reader_tails_across_in_place_rotation(void **state)
+{
+	struct fixture *f = *state;
+	struct applog_rotation rot;
+	struct applog_reader *r;
+	char *cause = NULL;
+	struct app a;
+	off_t blk, lines;
+
+	app_open(&a, f->path);
+	blk = block_size(f->path);
+	/* Whole lines, three chunks and a half. */
+	app_write(&a, (size_t)((3 * blk + blk / 2) / 10 * 10));
+	rotate_ok(f->path, blk, 3, &rot);
+	assert_int_equal(rot.files, 3);
+
+	/* The first lines wanted start in .2, cut across two files. */
+	lines = (a.written - blk - blk / 2) / 10;
+	r = applog_reader_open(f->path, 3, (long)lines, &cause);
+	assert_non_null(r);
+	assert_reads(r, a.written - lines * 10, a.written);
+	applog_reader_close(r);
+
+	r = applog_reader_open(f->path, 3, 1000000, &cause);
+	assert_non_null(r);
+	assert_reads(r, 0, a.written);
+	applog_reader_close(r);
+	close(a.fd);
+}
+
 /* A fixture in /dev/shm, left empty (no dir) when that is not tmpfs. */
 static int
 setup_shm(void **state)
@@ -489,7 +642,8 @@ test_applog_rotate_file_copytruncate_on_tmpfs(void **state)
 {
 	struct fixture *f = *state;
 	struct applog_rotation rot;
-	char *other, *errpath, *text, *p;
+	struct applog_reader *r;
+	char *cause = NULL, *other, *errpath, *text, *p;
 	int errfd, warnings = 0;
 	struct app a;
 	off_t blk;
@@ -504,6 +658,9 @@ test_applog_rotate_file_copytruncate_on_tmpfs(void **state)
 	app_open(&a, f->path);
 	blk = block_size(f->path);
 	app_write(&a, (size_t)(3 * blk + 100));
+	r = applog_reader_open(f->path, 2, -1, &cause);
+	assert_non_null(r);
+	read_some(r, 0, 100);
 
 	/* The chunks as with COLLAPSE_RANGE, the rest onto .1. */
 	rotate_catching(errfd, f->path, blk, 2, &rot);
@@ -514,16 +671,21 @@ test_applog_rotate_file_copytruncate_on_tmpfs(void **state)
 	assert_int_equal(file_size(f->path, 2), blk);
 	assert_int_equal(file_size(f->path, 1), blk + 100);
 	assert_int_equal(file_size(f->path, 0), 0);
+	assert_int_equal(applog_reader_rotated(r, &rot), 0);
 	/* The app's next write lands at the new start (O_APPEND). */
 	app_write(&a, 500);
 	assert_int_equal(file_size(f->path, 0), 500);
 	assert_log_holds(f->path, 2, blk, a.written);
+	assert_reads(r, blk, a.written);
 
 	app_write(&a, (size_t)(2 * blk));
 	rotate_catching(errfd, f->path, blk, 2, &rot);
 	assert_true(rot.truncated);
 	assert_int_equal(rot.files, 2);
 	assert_log_holds(f->path, 2, a.written - 2 * blk - 500, a.written);
+	assert_int_equal(applog_reader_rotated(r, &rot), 0);
+	assert_reads(r, a.written - 2 * blk, a.written);
+	applog_reader_close(r);
 	close(a.fd);
 
 	/* Nothing kept: all goes. */
@@ -572,6 +734,14 @@ main(void)
 		    test_applog_rotate_file_keep_zero, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_applog_rotate_file_rounds_max_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_applog_reader_follows_rotation_in_place, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_applog_reader_behind_what_is_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_applog_reader_tails_across_in_place_rotation, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_applog_rotate_file_copytruncate_on_tmpfs, setup_shm,
 		    teardown),
