@@ -1,6 +1,6 @@
 /*
- * The app log: appends, rotation without loss (by renaming, and in place),
- * and reading with a tail.
+ * The app log: appends, rotation without loss (by renaming, and in place
+ * while the app writes), and reading with a tail.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -600,6 +601,128 @@ test_applog_reader_tails_across_in_place_rotation(void **state)
 	close(a.fd);
 }
 
+/*
+ * The app writes while the rotations run: a child writes bursts of lines,
+ * one per token, while the test rotates and a reader follows. Between the
+ * reader's read to the end and the next rotation come at most two bursts,
+ * less than the kept chunks: the reader never falls behind what is kept,
+ * and must see every byte once. Long bursts make it likely that rotations
+ * land in one (the count is printed, a busy machine makes it vary).
+ */
+#define BURST_LINES 2000
+#define ROUNDS 40
+#define KEEP APPLOG_MAX_KEEP
+
+/*
+ * The child. No cmocka asserts here: they would jump into the child's copy
+ * of the test runner.
+ */
+static void
+burst_writer(const char *path, int tokens, int acks)
+{
+	off_t written = 0;
+	char token, *line;
+	int fd;
+
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) == -1)
+		_exit(1);
+	while (read(tokens, &token, 1) == 1) {
+		for (int i = 0; i < BURST_LINES; i++) {
+			line = stream(written, 10);
+			if (util_write_all(fd, line, 10) == -1)
+				_exit(1);
+			free(line);
+			written += 10;
+		}
+		if (write(acks, "a", 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void
+test_applog_rotate_file_with_concurrent_writer(void **state)
+{
+	struct fixture *f = *state;
+	struct applog_rotation rot;
+	struct applog_reader *r = NULL;
+	char *cause = NULL, *seen, *text, token;
+	int tokens[2], acks[2], status, rotations = 0, during = 0;
+	size_t nseen = 0;
+	off_t blk, written = 0, kept = 0;
+	struct stat st, st2;
+	pid_t pid;
+
+	assert_int_equal(pipe(tokens), 0);
+	assert_int_equal(pipe(acks), 0);
+	assert_int_equal(close(open(f->path, O_WRONLY | O_CREAT, 0640)), 0);
+	blk = block_size(f->path);
+	assert_true(BURST_LINES * 10 * 2 <= blk * KEEP);
+	if ((pid = fork()) == 0) {
+		close(tokens[1]);
+		close(acks[0]);
+		burst_writer(f->path, tokens[0], acks[1]);
+	}
+	assert_true(pid > 0);
+	close(tokens[0]);
+	close(acks[1]);
+	/* Allocated after the fork: under valgrind the child's exit checks
+	 * for leaks too. */
+	seen = xstrdup("");
+	r = applog_reader_open(f->path, KEEP, -1, &cause);
+	assert_non_null(r);
+	for (int round = 0; round < ROUNDS; round++) {
+		assert_int_equal(stat(f->path, &st), 0);
+		assert_int_equal(write(tokens[1], "t", 1), 1);
+		/* Rotate once the burst has started, to cut while it runs. */
+		for (int spin = 0; spin < 100000; spin++) {
+			assert_int_equal(stat(f->path, &st2), 0);
+			if (st2.st_size != st.st_size)
+				break;
+		}
+		rotate_ok(f->path, blk, KEEP, &rot);
+		assert_false(rot.truncated);
+		assert_int_equal(stat(f->path, &st), 0);
+		if (rot.moved > 0) {
+			rotations++;
+			if (st.st_size + rot.moved > st2.st_size)
+				during++;
+		}
+		assert_int_equal(applog_reader_rotated(r, &rot), 0);
+		text = read_all(r);
+		seen = xrealloc(seen, nseen + strlen(text) + 1);
+		memcpy(seen + nseen, text, strlen(text) + 1);
+		nseen += strlen(text);
+		free(text);
+		assert_int_equal(read(acks[0], &token, 1), 1);
+		written += BURST_LINES * 10;
+	}
+	close(tokens[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(acks[0]);
+	text = read_all(r);
+	seen = xrealloc(seen, nseen + strlen(text) + 1);
+	memcpy(seen + nseen, text, strlen(text) + 1);
+	nseen += strlen(text);
+	free(text);
+	applog_reader_close(r);
+	print_message("%d rotations, %d while the app wrote\n", rotations,
+	    during);
+	assert_true(rotations > 0);
+
+	/* The files hold the end of it all, from a chunk's start. */
+	for (int k = 0; k <= KEEP; k++)
+		kept += file_size(f->path, k) == -1 ? 0 : file_size(f->path, k);
+	assert_int_equal((written - kept) % blk, 0);
+	assert_log_holds(f->path, KEEP, written - kept, written);
+	text = stream(0, (size_t)written);
+	assert_int_equal(nseen, written);
+	assert_memory_equal(seen, text, nseen);
+	free(text);
+	free(seen);
+}
+
 /* A fixture in /dev/shm, left empty (no dir) when that is not tmpfs. */
 static int
 setup_shm(void **state)
@@ -741,6 +864,9 @@ main(void)
 		    test_applog_reader_behind_what_is_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_applog_reader_tails_across_in_place_rotation, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_applog_rotate_file_with_concurrent_writer, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_applog_rotate_file_copytruncate_on_tmpfs, setup_shm,
