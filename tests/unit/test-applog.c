@@ -601,6 +601,53 @@ test_applog_reader_tails_across_in_place_rotation(void **state)
 	close(a.fd);
 }
 
+static void
+test_applog_rotate_file_failures(void **state)
+{
+	struct fixture *f = *state;
+	struct applog_rotation rot;
+	struct applog_reader *r;
+	char *cause = NULL, *name;
+	struct app a;
+	off_t blk;
+	int fd;
+
+	app_open(&a, f->path);
+	blk = block_size(f->path);
+	app_write(&a, (size_t)(2 * blk + 10));
+	/* An old rotated file that cannot be removed: a directory. */
+	name = xasprintf("%s.1", f->path);
+	assert_int_equal(mkdir(name, 0700), 0);
+	free(name);
+	name = xasprintf("%s.1/x", f->path);
+	assert_true((fd = open(name, O_WRONLY | O_CREAT, 0600)) != -1);
+	close(fd);
+	assert_int_equal(applog_rotate_file(f->path, blk, 1, &rot, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "cannot move"));
+	free(cause);
+	assert_int_equal(rot.moved, 0);
+	assert_log_holds(f->path, 0, 0, a.written);
+	assert_int_equal(unlink(name), 0);
+	*strrchr(name, '/') = '\0';
+	assert_int_equal(rmdir(name), 0);
+	free(name);
+
+	/* A reader whose next bytes went into a file that is gone. */
+	r = applog_reader_open(f->path, 2, -1, &cause);
+	assert_non_null(r);
+	read_some(r, 0, 100);
+	rotate_ok(f->path, blk, 2, &rot);
+	assert_int_equal(rot.files, 2);
+	name = xasprintf("%s.2", f->path);
+	assert_int_equal(unlink(name), 0);
+	free(name);
+	assert_int_equal(applog_reader_rotated(r, &rot), -1);
+	assert_reads(r, 2 * blk, a.written);
+	applog_reader_close(r);
+	close(a.fd);
+}
+
 /*
  * The app writes while the rotations run: a child writes bursts of lines,
  * one per token, while the test rotates and a reader follows. Between the
@@ -865,6 +912,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_applog_reader_tails_across_in_place_rotation, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_applog_rotate_file_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_applog_rotate_file_with_concurrent_writer, setup,
 		    teardown),
