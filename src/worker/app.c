@@ -53,6 +53,8 @@
 #define APP_END_WAIT_MS 3000
 
 void (*app_on_output)(struct worker *, struct app *);
+void (*app_on_rotate)(struct worker *, struct app *,
+    const struct applog_rotation *);
 void (*app_on_forget)(struct worker *, struct app *);
 /*
  * Set while app_adopt_all takes back the apps of the last worker: an end
@@ -1108,6 +1110,35 @@ app_tv_from_us(struct timeval *tv, long long us)
 	tv->tv_usec = (suseconds_t)(us % 1000000);
 }
 
+/*
+ * The app's log holds more than its limit: rotate it in place (applog.h),
+ * and have its readers follow. Checked when new output was written, when
+ * a run ends, and when an app is adopted; so between two checks a log may
+ * pass its limit by what the app writes meanwhile.
+ */
+static void
+app_log_rotate_if_full(struct worker *w, struct app *a)
+{
+	struct applog_rotation rot;
+	struct stat st;
+	char *cause = NULL;
+
+	if (a->log_path == NULL || stat(a->log_path, &st) == -1 ||
+	    st.st_size <= a->log_max)
+		return;
+	if (applog_rotate_file(a->log_path, (off_t)a->log_max, a->log_keep,
+	    &rot, &cause) == -1) {
+		if (!a->log_rotate_failed)
+			log_warnx("app %s: %s", a->id, cause);
+		a->log_rotate_failed = true;
+		free(cause);
+		return;
+	}
+	a->log_rotate_failed = false;
+	if (rot.moved > 0 && app_on_rotate != NULL)
+		app_on_rotate(w, a, &rot);
+}
+
 /* The run is over: no pidfd to keep, no shim to watch, followers told. */
 static void
 app_run_over(struct worker *w, struct app *a)
@@ -1122,6 +1153,7 @@ app_run_over(struct worker *w, struct app *a)
 	a->parent_pid = 0;
 	a->parent_start = 0;
 	app_unwatch(w, a);
+	app_log_rotate_if_full(w, a);
 	log_trace(TRACE_SPAWN, "app %s (pid %d): %s", a->id, (int)a->pid,
 	    a->cause);
 	app_transition(w, a, APP_EV_REAPED);
@@ -1481,14 +1513,21 @@ app_watch_events(struct worker *w)
 	ssize_t n;
 
 	while ((n = read(w->inotify_fd, buf, sizeof buf)) > 0) {
+		int last = -1;
+
 		for (char *p = buf; p < buf + n;
 		     p += sizeof *ev + ev->len) {
 			ev = (const struct inotify_event *)p;
+			/* A chatty app's events come in runs: once a run. */
+			if (ev->wd == last)
+				continue;
+			last = ev->wd;
 			/* A watched app is on the live list (see prune). */
 			for (struct app *a = w->live; a != NULL;
 			    a = a->next_live) {
 				if (a->watch != ev->wd)
 					continue;
+				app_log_rotate_if_full(w, a);
 				if (app_on_output != NULL)
 					app_on_output(w, a);
 				break;
@@ -1985,6 +2024,8 @@ app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 	}
 	a->run_since = now;
 	app_watch(w, a);
+	/* It wrote on while no worker ran. */
+	app_log_rotate_if_full(w, a);
 	if (a->phase == APP_RUNNING && a->check != NULL)
 		check_start(a->check, now);
 	if (a->phase == APP_STOPPING)

@@ -16,7 +16,7 @@
 
 struct worker;
 struct msg;
-struct applog;
+struct applog_rotation;
 struct check;
 
 enum app_phase {
@@ -99,6 +99,7 @@ struct app {
 	char *log_path;
 	long long log_max;
 	int log_keep;
+	bool log_rotate_failed; /* said once, not at each new output */
 	int watch; /* inotify watch on dir while it runs, -1 otherwise */
 	/* A graceful stop under way. */
 	int64_t kill_at; /* monotonic ms */
@@ -227,6 +228,12 @@ void app_adopt_all(struct worker *);
 
 /* Called for each app when a chunk of output was written to its log. */
 extern void (*app_on_output)(struct worker *, struct app *);
+/*
+ * Called when the app's log was rotated in place (applog_rotate_file),
+ * before any more of it is read: its readers must follow (rot borrowed).
+ */
+extern void (*app_on_rotate)(struct worker *, struct app *,
+    const struct applog_rotation *rot);
 /*
  * Called for each dead app about to be forgotten, before its directory and
  * log (emptied, the same inodes) go to a later launch.

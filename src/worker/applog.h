@@ -1,22 +1,19 @@
 /*
  * An app's log: DIR/output.log, rotated at a size limit into output.log.1
- * (newest) .. output.log.KEEP (oldest). It has had two kinds of writer:
+ * (newest) .. output.log.KEEP (oldest). The app writes it itself: its
+ * stdout and stderr are output.log, opened O_APPEND, for its whole life,
+ * so a rename would leave it writing into output.log.1. applog_rotate_file
+ * rotates the log in place instead: it copies whole chunks from the start
+ * of the file into the rotated files, then cuts them off the start with
+ * fallocate(FALLOC_FL_COLLAPSE_RANGE), which the kernel orders with the
+ * app's appends, so they are neither lost nor copied twice.
  *
- * - A shim (on its way out): the worker reads the app's output pipe and
- *   appends it with applog_write, which rotates by renaming the file and
- *   reopening it. The pipe holds the app's bytes meanwhile: nothing is lost.
- * - The app itself: its stdout and stderr are output.log, opened O_APPEND,
- *   for its whole life, so a rename would leave it writing into
- *   output.log.1. applog_rotate_file rotates such a log in place instead:
- *   it copies whole chunks from the start of the file into the rotated
- *   files, then cuts them off the start with
- *   fallocate(FALLOC_FL_COLLAPSE_RANGE), which the kernel orders with the
- *   app's appends, so they are neither lost nor copied twice.
- *
- * A reader (for `logs`) opens every file at once, oldest first, so a
- * rotation by renaming moves files under it without losing its place. An
- * in-place rotation shifts the current file's bytes under it instead:
+ * A reader (for `logs`) opens every file at once, oldest first. An
+ * in-place rotation shifts the current file's bytes under it:
  * applog_reader_rotated puts it back on the next byte it has not read.
+ * Logs an older version's shims wrote rotate by renaming instead (the shim
+ * held the app's output pipe and reopened the file); a reader follows
+ * those renames by itself.
  */
 #ifndef DROVER_APPLOG_H
 #define DROVER_APPLOG_H
@@ -27,20 +24,6 @@
 #include <sys/types.h>
 
 #define APPLOG_MAX_KEEP 16
-
-struct applog {
-	char *path; /* the current file */
-	int fd;
-	off_t size;
-	off_t max;
-	int keep;
-};
-
-/* Open (append to) path. Returns NULL with *cause on failure. */
-struct applog *applog_open(const char *path, off_t max, int keep, char **cause);
-/* Append len bytes, rotating first when the file is full. 0 or -1 (errno). */
-int applog_write(struct applog *, const void *buf, size_t len);
-void applog_close(struct applog *);
 
 /*
  * What applog_rotate_file did, for the log's readers. The moved bytes were

@@ -211,6 +211,18 @@ logstream_on_output(struct worker *w, struct app *a)
 }
 
 void
+logstream_on_rotate(struct worker *w, struct app *a,
+    const struct applog_rotation *rot)
+{
+	for (struct logstream *s = w->streams; s != NULL; s = s->next)
+		if (strcmp(s->app, a->id) == 0 &&
+		    applog_reader_rotated(s->reader, rot) == -1)
+			log_warnx("log stream %s of %s: a rotated file could "
+			    "not be opened; it goes on with the newest",
+			    s->id, s->app);
+}
+
+void
 logstream_on_forget(struct worker *w, struct app *a)
 {
 	struct logstream *s, *next;

@@ -20,6 +20,10 @@ void logstream_credit(struct worker *, struct msg *); /* MSG_LOG_CREDIT */
 void logstream_cancel(struct worker *, struct msg *); /* MSG_LOG_CANCEL */
 /* New output from app: followers may send more. */
 void logstream_on_output(struct worker *, struct app *);
+struct applog_rotation;
+/* app's log was rotated in place: its readers follow (applog_reader_rotated). */
+void logstream_on_rotate(struct worker *, struct app *,
+    const struct applog_rotation *);
 /*
  * app is about to be forgotten, its log emptied in place for a later launch
  * (appdirs_recycle): end its streams first, each with an error to its

@@ -672,6 +672,7 @@ worker_main(int argc, char **argv)
 	 * before the first HELLO, which lists them.
 	 */
 	app_on_output = logstream_on_output;
+	app_on_rotate = logstream_on_rotate;
 	app_on_forget = logstream_on_forget;
 	supervisor_on_wait = worker_heartbeat_while_waiting;
 	supervisor_on_wait_arg = &w;
