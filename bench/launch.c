@@ -9,14 +9,14 @@
  *     exec'd), beside posix_spawn of /bin/true timed until it returns: with
  *     glibc's CLONE_VFORK implementation the parent resumes only once the
  *     child has exec'd, so both figures end at the same point;
- * (b) throughput: launches per second across both workers from K client
- *     threads, beside posix_spawn + waitpid in a loop on one thread per CPU,
- *     and the same through a forked shim that reaps each child
- *     (shim-floor): the most a supervisor per app leaves;
  *     Beside them, the same path without drover (pathfloor.c): HTTP,
- *     ZeroMQ with CURVE, a spawn and a durable write, nothing else; and
- *     that path and the raw spawn again with exit-only in place of
- *     /bin/true, a program with no C library to start up;
+ *     ZeroMQ with CURVE, a spawn (directly, and through a supervisor
+ *     process as drover's) and a durable write, nothing else; and that
+ *     path and the raw spawn again with exit-only in place of /bin/true, a
+ *     program with no C library to start up;
+ * (b) throughput: launches per second across both workers from K client
+ *     threads, beside posix_spawn + waitpid in a loop on one thread per
+ *     CPU;
  * (c) follow delay: a python3 app copies lines from a FIFO to its output;
  *     the delay of a line is from writing it into the FIFO to its arrival on
  *     GET /v1/apps/ID/logs?follow=1.
@@ -113,7 +113,6 @@ struct launch_result {
 	long raw_spawns;
 	double raw_rate;
 	int raw_threads;
-	double shim_rate; /* shim-floor's: < 0 when it could not run */
 	struct benchlib_stats follow;
 	int follow_received;
 	bool follow_ran;
@@ -328,32 +327,6 @@ launch_raw_run(void *arg)
 	return NULL;
 }
 
-/*
- * The same spawns, each through a forked shim that reaps it (shim-floor,
- * beside this program): what issue 5's shim per app leaves at most, on
- * nproc processes. Launches per second, or -1 when it could not run.
- */
-static double
-launch_shim_floor(struct launch *l, int nproc)
-{
-	char *path = launch_beside_self("shim-floor"), *cmd;
-	long long n = -1;
-	FILE *f;
-
-	if (path == NULL)
-		return -1;
-	cmd = xasprintf("'%s' %d %d", path, l->o.seconds, nproc);
-	free(path);
-	if ((f = popen(cmd, "r")) != NULL) {
-		if (fscanf(f, "%lld", &n) != 1)
-			n = -1;
-		if (pclose(f) != 0)
-			n = -1;
-	}
-	free(cmd);
-	return n < 0 ? -1 : (double)n / l->o.seconds;
-}
-
 static int
 launch_throughput(struct launch *l, struct launch_result *r)
 {
@@ -402,8 +375,6 @@ launch_throughput(struct launch *l, struct launch_result *r)
 		rc = 0;
 	free(raw);
 	free(tid);
-	if (rc == 0)
-		r->shim_rate = launch_shim_floor(l, nraw);
 	return rc;
 }
 
@@ -738,17 +709,17 @@ launch_print_stats(const char *what, const struct benchlib_stats *s)
 }
 
 /*
- * The path's rows, spawning directly and through a shim, and their p50s
- * against the raw spawn's, the line left open for what follows.
+ * The path's rows, spawning directly and through a supervisor, and their
+ * p50s against the raw spawn's, the line left open for what follows.
  */
 static void
 launch_print_path(const struct pathfloor_result *f, double raw_p50)
 {
 	launch_print_stats("all of it", &f->whole);
-	launch_print_stats("all, through a shim", &f->shim);
-	printf("  p50 difference without drover %+.3f ms, through a shim "
+	launch_print_stats("all, by a supervisor", &f->supervised);
+	printf("  p50 difference without drover %+.3f ms, through a supervisor "
 	       "%+.3f ms",
-	       f->whole.p50 - raw_p50, f->shim.p50 - raw_p50);
+	       f->whole.p50 - raw_p50, f->supervised.p50 - raw_p50);
 }
 
 /* The path without drover: what of the difference is not drover's. */
@@ -766,7 +737,7 @@ launch_print_floor(const struct launch_result *r)
 	launch_print_stats("ZeroMQ round trip", &r->floor.zmq);
 	launch_print_path(&r->floor, r->raw_lat.p50);
 	printf("; drover's own %+.3f ms\n",
-	       r->drover_lat.p50 - r->floor.shim.p50);
+	       r->drover_lat.p50 - r->floor.supervised.p50);
 	if (!r->bare_ran) {
 		printf("  the same, spawning exit-only: not measured: %s\n",
 		       r->bare_error);
@@ -811,15 +782,6 @@ launch_print(struct launch *l, struct launch_result *r)
 		printf("  first failure: %s\n", r->load_error);
 	printf("  raw posix_spawn+waitpid, %d threads: %8.1f spawns/s\n",
 	       r->raw_threads, r->raw_rate);
-	if (r->shim_rate >= 0 && r->raw_rate > 0)
-		printf("  raw through a forked shim, %d processes: %8.1f "
-		       "spawns/s (%.1f %% of raw: the most a shim per app "
-		       "leaves)\n",
-		       r->raw_threads, r->shim_rate,
-		       100.0 * r->shim_rate / r->raw_rate);
-	else
-		printf("  raw through a forked shim: could not run "
-		       "shim-floor\n");
 	printf("  drover/raw %.1f %%   target >= %.0f %%   %s\n", pct,
 	       LAUNCH_RATE_TARGET_PCT,
 	       benchlib_verdict(pct >= LAUNCH_RATE_TARGET_PCT));
@@ -890,7 +852,6 @@ main(int argc, char **argv)
 	struct benchlib_http *h = NULL;
 	int rc = 1;
 
-	r.shim_rate = -1; /* until shim-floor ran */
 	benchlib_init("launch");
 	if (launch_parse_args(argc, argv, &l.o) == -1)
 		return 2;

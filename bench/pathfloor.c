@@ -6,10 +6,11 @@
  * a CURVE ROUTER socket, makes its durable write while the other side
  * works, waits for the answer and replies 201. The spawner is a forked
  * child with a CURVE DEALER socket, as a worker: it posix_spawns the
- * program (/bin/true, say) for each request, itself or through a shim per
- * app forked by a zygote (the supervisor per app that a worker restart
- * needs, as drover's), and answers with the PID. Messages are about the
- * size of drover's LAUNCH and its answer.
+ * program (/bin/true, say) for each request, itself or through a
+ * supervisor, a process of its own that spawns on request over a socket
+ * (the parent that lets apps outlive their worker, as drover's), and
+ * answers with the PID. Messages are about the size of drover's LAUNCH and
+ * its answer.
  */
 #include "pathfloor.h"
 
@@ -49,54 +50,49 @@ struct pathfloor {
 	pid_t spawner;
 	int sync_fd;
 	CURL *curl; /* the client's, reused: the connection stays open */
-	const char *forward; /* to the spawner: "spawn", "shim"; NULL: answer */
+	const char *forward; /* to the spawner: "spawn", "super"; NULL: answer */
 	bool failed; /* the handler could not: the request fails */
 	char request[PATHFLOOR_REQUEST_SIZE]; /* the HTTP body */
 	char answer[PATHFLOOR_ANSWER_SIZE];   /* the HTTP answer */
 };
 
 /*
- * The zygote: for each byte on its socket it forks a shim, which spawns
- * the program, sends its PID back on the same socket, reaps it and exits; a
- * small single-threaded process forking, as drover-shim's zygote does.
+ * The supervisor: for each message on its socket it spawns the program and
+ * sends its PID back, reaping what ended; a small single-threaded process
+ * that is the programs' parent, as drover-supervisor is.
  */
 static void __attribute__((noreturn))
-pathfloor_zygote(int sock, const char *program)
+pathfloor_supervisor(int sock, const char *program)
 {
 	char *const argv[] = { (char *)program, NULL };
 	char go;
 	pid_t pid;
 
-	signal(SIGCHLD, SIG_IGN); /* the shims are reaped by the kernel */
 	while (read(sock, &go, 1) == 1) {
-		if (fork() != 0)
-			continue;
-		signal(SIGCHLD, SIG_DFL);
 		if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
 			pid = -1;
 		(void)!write(sock, &pid, sizeof pid);
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		_exit(0);
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 	}
 	_exit(0);
 }
 
-/* Spawn through a shim forked by the zygote; the program's PID, or -1. */
+/* Spawn through the supervisor; the program's PID, or -1. */
 static pid_t
-pathfloor_spawn_by_shim(int zygote)
+pathfloor_spawn_by_supervisor(int supervisor)
 {
 	pid_t pid;
 
-	if (write(zygote, "g", 1) != 1 ||
-	    read(zygote, &pid, sizeof pid) != (ssize_t)sizeof pid)
+	if (write(supervisor, "g", 1) != 1 ||
+	    read(supervisor, &pid, sizeof pid) != (ssize_t)sizeof pid)
 		return -1;
 	return pid;
 }
 
 /*
  * The spawner's whole life: spawn the program per message, itself
- * ("spawn") or through a shim ("shim"), and answer its PID.
+ * ("spawn") or through the supervisor ("super"), and answer its PID.
  */
 static void __attribute__((noreturn))
 pathfloor_spawner(int port, const char *server_key, const char *program)
@@ -105,19 +101,19 @@ pathfloor_spawner(int port, const char *server_key, const char *program)
 	char answer[PATHFLOOR_ANSWER_SIZE];
 	char *const argv[] = { (char *)program, NULL };
 	void *ctx, *sock;
-	int linger = 0, n, zygote[2];
+	int linger = 0, n, super[2];
 	pid_t pid;
 
-	/* The zygote first, while this process has no threads to copy. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, zygote) == -1)
+	/* The supervisor first, while this process has no threads to copy. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, super) == -1)
 		_exit(1);
 	if ((pid = fork()) == -1)
 		_exit(1);
 	if (pid == 0) {
-		close(zygote[0]);
-		pathfloor_zygote(zygote[1], program);
+		close(super[0]);
+		pathfloor_supervisor(super[1], program);
 	}
-	close(zygote[1]);
+	close(super[1]);
 	snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
 	if ((ctx = zmq_ctx_new()) == NULL ||
 	    (sock = zmq_socket(ctx, ZMQ_DEALER)) == NULL ||
@@ -143,8 +139,8 @@ pathfloor_spawner(int port, const char *server_key, const char *program)
 			if (posix_spawn(&pid, argv[0], NULL, NULL, argv,
 			    environ) != 0)
 				pid = -1;
-		} else if (strncmp(msg, "shim", 4) == 0)
-			pid = pathfloor_spawn_by_shim(zygote[0]);
+		} else if (strncmp(msg, "super", 5) == 0)
+			pid = pathfloor_spawn_by_supervisor(super[0]);
 		if (strncmp(msg, "echo", 4) != 0) {
 			n = snprintf(answer, sizeof answer, "{\"pid\":%d,",
 			    (int)pid);
@@ -157,7 +153,7 @@ pathfloor_spawner(int port, const char *server_key, const char *program)
 	}
 	zmq_close(sock);
 	zmq_ctx_term(ctx);
-	/* The zygote sees its socket close and exits. */
+	/* The supervisor sees its socket close and exits. */
 	_exit(0);
 }
 
@@ -410,8 +406,9 @@ pathfloor_measure(const char *dir, const char *program, int n,
 	pf.forward = "spawn";
 	if (pathfloor_time(&pf, pathfloor_post, n, &r->whole, err, errlen) == -1)
 		goto out;
-	pf.forward = "shim";
-	if (pathfloor_time(&pf, pathfloor_post, n, &r->shim, err, errlen) == -1)
+	pf.forward = "super";
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->supervised, err,
+	    errlen) == -1)
 		goto out;
 	rc = 0;
 out:

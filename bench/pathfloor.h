@@ -19,7 +19,8 @@ struct pathfloor_result {
 	struct benchlib_stats http;  /* POST and its 201, nothing behind it */
 	struct benchlib_stats zmq;   /* ROUTER -> DEALER -> ROUTER, 2 processes */
 	struct benchlib_stats whole; /* HTTP -> ZeroMQ -> spawn -> back, synced */
-	struct benchlib_stats shim;  /* the same, spawned by a shim per app */
+	/* The same, spawned by a supervisor process over a socket. */
+	struct benchlib_stats supervised;
 };
 
 /*
