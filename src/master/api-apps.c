@@ -259,8 +259,8 @@ api_apps_create(struct api_request *req, json_t **reply)
 		if (base_name == NULL)
 			base_name = strrchr(src, '/') != NULL ?
 			    strrchr(src, '/') + 1 : src;
-		struct sched_want want = { base_name, artifact, cpu, mem_mb,
-			NULL };
+		struct sched_want want = { .name = base_name,
+			.artifact = artifact, .cpu = cpu, .mem_mb = mem_mb };
 		char *why = NULL;
 		bool never;
 
