@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/client.h"
 #include "cli/cmd.h"
 #include "common/util.h"
 #include "common/xmem.h"
@@ -51,6 +52,10 @@ cmd_launch_parse_size(const char *text)
 		return -1;
 	return n * mult;
 }
+
+/* Instances one launch may start (--count), as the API allows. */
+#define CMD_LAUNCH_COUNT_MAX 1000
+#define CMD_LAUNCH_COUNT_MAX_TEXT "1000"
 
 static int cmd_launch_usage(const char *, const char *);
 
@@ -163,6 +168,95 @@ cmd_launch_policies(struct args *a, json_t *body)
 	return CMD_OK;
 }
 
+/* What a launch prints for a started app: where it went and its PID. */
+static void
+cmd_launch_print(json_t *app, const char *node)
+{
+	const char *id, *v;
+	json_t *pid;
+
+	if ((id = json_string_value(json_object_get(app, "id"))) == NULL)
+		id = "?";
+	if ((v = json_string_value(json_object_get(app, "node"))) == NULL)
+		v = node;
+	if (json_is_string(json_object_get(app, "placement")))
+		printf("placed on %s: %s\n", v, json_string_value(
+		    json_object_get(app, "placement")));
+	pid = json_object_get(app, "pid");
+	if (json_is_integer(pid))
+		printf("launched %s on %s, pid %lld\n", id, v,
+		    (long long)json_integer_value(pid));
+	else
+		printf("launched %s on %s, pid -\n", id, v);
+}
+
+/*
+ * Why an instance of a launch with a count did not start: the error the
+ * worker or the master gave, or the cause of the dead app (exec failed);
+ * NULL when it started.
+ */
+static const char *
+cmd_launch_failure(json_t *element)
+{
+	const char *text, *state;
+
+	if ((text = json_string_value(json_object_get(element, "error"))) !=
+	    NULL)
+		return text;
+	state = json_string_value(json_object_get(element, "state"));
+	if (state != NULL && strcmp(state, "dead") == 0) {
+		text = json_string_value(json_object_get(element, "cause"));
+		return text != NULL ? text : "it is dead";
+	}
+	return json_is_object(element) ? NULL : "no answer for it";
+}
+
+/*
+ * POST body, which asks for several instances, and report each: the lines
+ * of a single launch for those that started, in order, an error line on
+ * stderr for each that did not. CMD_OK only if all started.
+ */
+static int
+cmd_launch_count(struct cmd_ctx *ctx, json_t *body, const char *node)
+{
+	json_t *reply = NULL, *apps, *element;
+	const char *text;
+	char *cause = NULL;
+	int status;
+	size_t i;
+
+	status = client_call(ctx->client, "POST", "/v1/apps", body, &reply,
+	    &cause);
+	apps = status != -1 ? json_object_get(reply, "apps") : NULL;
+	/* Refused as a whole (nothing was sent): as a single launch. */
+	if (!json_is_array(apps))
+		return cmd_answer(status, cause, &reply);
+	free(cause);
+	if (ctx->json)
+		cmd_print_json(reply);
+	json_array_foreach(apps, i, element) {
+		const char *id = json_string_value(json_object_get(element,
+		    "id"));
+
+		if (ctx->json)
+			break;
+		if ((text = cmd_launch_failure(element)) != NULL)
+			fprintf(stderr, "drover: %s: %s\n", id != NULL ? id :
+			    "?", text);
+		else
+			cmd_launch_print(element, node);
+	}
+	if (status >= 200 && status < 300) {
+		json_decref(reply);
+		return CMD_OK;
+	}
+	text = json_string_value(json_object_get(reply, "error"));
+	fprintf(stderr, "drover: %s\n", text != NULL ? text :
+	    "some launches failed");
+	json_decref(reply);
+	return CMD_FAILED;
+}
+
 /* Print a usage error for launch; returns CMD_USAGE. */
 static int
 cmd_launch_usage(const char *why, const char *what)
@@ -178,9 +272,9 @@ cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 {
 	/* One positional: the master places it (like `launch auto PATH`). */
 	const char *node = a->argc == 2 ? a->argv[0] : "auto";
-	const char *path = a->argv[a->argc - 1], *id, *v;
+	const char *path = a->argv[a->argc - 1], *v;
 	const char *envs[ARGS_MAX_FLAGS];
-	json_t *body, *env, *argv, *reply, *pid;
+	json_t *body, *env, *argv, *reply;
 	int nenv, rc;
 
 	if (path[0] == '\0')
@@ -234,43 +328,45 @@ cmd_launch_exec(struct cmd_ctx *ctx, struct args *a)
 		json_object_set_new(body, "log_max", json_integer(max));
 	}
 
+	if ((v = args_get(a, "count")) != NULL) {
+		char *end;
+		long count = strtol(v, &end, 10);
+
+		if (*v < '0' || *v > '9' || *end != '\0' || count < 1 ||
+		    count > CMD_LAUNCH_COUNT_MAX) {
+			json_decref(body);
+			return cmd_launch_usage("--count takes a number from 1 "
+			    "to " CMD_LAUNCH_COUNT_MAX_TEXT ", not ", v);
+		}
+		json_object_set_new(body, "count", json_integer(count));
+		rc = cmd_launch_count(ctx, body, node);
+		json_decref(body);
+		return rc;
+	}
+
 	rc = cmd_call(ctx, "POST", "/v1/apps", body, &reply);
 	json_decref(body);
 	if (rc != CMD_OK)
 		return rc;
-	if (ctx->json) {
+	if (ctx->json)
 		cmd_print_json(reply);
-		json_decref(reply);
-		return CMD_OK;
-	}
-	if ((id = json_string_value(json_object_get(reply, "id"))) == NULL)
-		id = "?";
-	if ((v = json_string_value(json_object_get(reply, "node"))) == NULL)
-		v = node;
-	if ((v = json_string_value(json_object_get(reply, "placement"))) != NULL)
-		printf("placed on %s: %s\n", json_string_value(json_object_get(
-		    reply, "node")), v);
-	if ((v = json_string_value(json_object_get(reply, "node"))) == NULL)
-		v = node;
-	pid = json_object_get(reply, "pid");
-	if (json_is_integer(pid))
-		printf("launched %s on %s, pid %lld\n", id, v,
-		    (long long)json_integer_value(pid));
 	else
-		printf("launched %s on %s, pid -\n", id, v);
+		cmd_launch_print(reply, node);
 	json_decref(reply);
 	return CMD_OK;
 }
 
 const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
-	.usage = "[NODE|auto] PATH|ARTIFACT [--name APP] [--env K=V ...] "
-		 "[--cwd DIR] [--log-max BYTES] [--cpu N] [--mem SIZE] "
+	.usage = "[NODE|auto] PATH|ARTIFACT [--count N] [--name APP] "
+		 "[--env K=V ...] [--cwd DIR] [--log-max BYTES] [--cpu N] "
+		 "[--mem SIZE] "
 		 "[--restart never|on-failure|always] [--max-restarts N] "
 		 "[--check http:PORT/PATH|tcp:PORT|exec:CMD [--check-interval 10s] "
 		 "[--check-timeout 2s] [--check-failures 3]] [-- ARGS...]",
-	.summary = "start a program on a node, or on the least loaded one",
-	.options = "name=,env=*,cwd=,log-max=,cpu=,mem=,restart=,"
+	.summary = "start a program, or N copies (--count), on a node or the "
+		   "least loaded",
+	.options = "count=,name=,env=*,cwd=,log-max=,cpu=,mem=,restart=,"
 		   "max-restarts=,check=,check-interval=,check-timeout=,"
 		   "check-failures=",
 	.min_args = 1,

@@ -29,6 +29,34 @@
 #define API_APPS_USAGE_TIMEOUT_MS 10000
 /* A stop waits for the app's own timeout plus this, for the worker to answer. */
 #define API_APPS_STOP_GRACE_MS 10000
+/* Instances one POST /v1/apps may launch ("count"). */
+#define API_APPS_COUNT_MAX 1000
+
+/*
+ * A launch as asked for, its fields checked: what each of its instances
+ * is started with. Strings and JSON are borrowed from the request's body.
+ */
+struct launch_spec {
+	const char *path, *artifact, *name, *cwd, *restart;
+	json_t *args, *env, *check;
+	long long log_max, log_keep, mem_mb, max_restarts;
+	double cpu;
+};
+
+/*
+ * The instances of a launch with a count. The HTTP request stays parked
+ * until each has its outcome (a reply, its deadline, or its node lost),
+ * then gets them all in one answer. Made by api_apps_create; freed with
+ * that answer, by the last outcome (or at once when none was sent).
+ */
+struct launch_batch {
+	struct api_request *req;
+	size_t count;
+	size_t left;  /* instances sent whose outcome is not known yet */
+	int *status;  /* per instance: what a launch alone would answer */
+	json_t *apps; /* per instance: its element of the answer */
+	uint64_t txn; /* the database transaction holding their records */
+};
 
 /* The node must exist and be ready; otherwise *reply says why. */
 static struct node *
@@ -49,18 +77,31 @@ api_apps_ready_node(struct api_request *req, const char *name, int *status,
 	return n;
 }
 
+/*
+ * Send msg (freed here) to node n as request p. Returns 0, or -1 when it
+ * could not go out, p freed.
+ */
+static int
+api_apps_post(struct master *m, struct node *n, struct msg *msg,
+    struct pending *p)
+{
+	int rc;
+
+	msg->id = p->id;
+	rc = master_send_to(m, n, msg);
+	msg_free(msg);
+	if (rc == -1)
+		pending_free(m, p);
+	return rc;
+}
+
 /* Send msg to node n for a parked request; fails the request if it can't go. */
 static int
 api_apps_send(struct api_request *req, struct node *n, struct msg *msg,
     struct pending *p, json_t **reply)
 {
-	msg->id = p->id;
-	if (master_send_to(req->master, n, msg) == -1) {
-		msg_free(msg);
-		pending_free(req->master, p);
+	if (api_apps_post(req->master, n, msg, p) == -1)
 		return api_error(reply, 503, "cannot reach node %s now", n->name);
-	}
-	msg_free(msg);
 	api_suspend(req);
 	return API_PENDING;
 }
@@ -104,14 +145,79 @@ api_apps_record_launch(struct master *m, struct pending *p, json_t *record)
 	db_commit_soon(m->db);
 }
 
+static struct launch_batch *
+api_apps_batch_new(struct api_request *req, size_t count)
+{
+	struct launch_batch *b = xcalloc(1, sizeof *b);
+
+	b->req = req;
+	b->count = count;
+	b->status = xcalloc(count, sizeof *b->status);
+	b->apps = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(b->apps, json_null());
+	return b;
+}
+
 static void
-api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
-    const char *why)
+api_apps_batch_free(struct launch_batch *b)
+{
+	if (b == NULL)
+		return;
+	free(b->status);
+	json_decref(b->apps);
+	free(b);
+}
+
+/*
+ * The answer to a launch with a count, once every instance has its
+ * outcome: {"apps":[...]} in instance order; 201 if all started, else the
+ * status of the first that did not, with "error" counting the failures.
+ */
+static int
+api_apps_batch_answer(struct launch_batch *b, json_t **reply)
+{
+	size_t failed = 0, first = 0;
+	const char *text;
+	json_t *element;
+	char *error;
+
+	for (size_t i = 0; i < b->count; i++)
+		if (b->status[i] != 201 && failed++ == 0)
+			first = i;
+	*reply = jsonx_pack("{s:O}", "apps", b->apps);
+	if (failed == 0)
+		return 201;
+	/* A dead app (exec failed) says why in its cause. */
+	element = json_array_get(b->apps, first);
+	if ((text = json_string_value(json_object_get(element, "error"))) ==
+	    NULL)
+		text = json_string_value(json_object_get(element, "cause"));
+	error = xasprintf("%zu of %zu launches failed: %s", failed, b->count,
+	    text != NULL ? text : "no reason given");
+	json_object_set_new(*reply, "error", json_string(error));
+	free(error);
+	return b->status[first];
+}
+
+/*
+ * What became of one launch (the worker's reply, or why there is none):
+ * counted, and its record updated, or forgotten if the worker refused it.
+ * Returns the status a launch alone is answered with: *app is the app
+ * object (a new reference; NULL when the worker refused it or did not
+ * answer) and *error why it failed (borrowed until p and reply are freed;
+ * NULL when it started).
+ */
+static int
+api_apps_outcome(struct master *m, struct pending *p, struct msg *reply,
+    const char *why, json_t **app, const char **error)
 {
 	struct app_record *a = app_lookup(m->apps, p->app);
 	const char *cause;
 	json_t *obj;
 
+	*app = NULL;
+	*error = NULL;
 	/* Counted once per launch, whatever became of it. */
 	metrics_count_launch(m->metrics, reply != NULL &&
 	    reply->type == MSG_LAUNCHED && json_object_get(reply->body,
@@ -138,9 +244,8 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 		 * starting until its node tells (a late reply, or the list of
 		 * apps it registers with), or is lost.
 		 */
-		api_complete(p->req, status, jsonx_pack("{s:s, s:s}", "error",
-		    text, "app", p->app));
-		return;
+		*error = text;
+		return status;
 	}
 	obj = json_deep_copy(reply->body);
 	if (a != NULL)
@@ -153,22 +258,207 @@ api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
 	}
 	log_info("app %s launched on %s", a->id, p->node);
 	master_app_changed(m, a);
+	*app = json_incref(a->obj);
 	cause = json_string_value(json_object_get(a->obj, "cause"));
 	if (!app_record_alive(a) && cause != NULL) {
 		/* It never ran: the launch failed, and ps keeps the reason. */
-		api_complete(p->req, 422, jsonx_pack("{s:s, s:O}", "error", cause,
-		    "app", a->obj));
+		*error = cause;
+		return 422;
+	}
+	return 201;
+}
+
+/* A launch's outcome, after the count it was part of: its element. */
+static void
+api_apps_batch_done(struct master *m, struct pending *p, int status,
+    json_t *app, const char *error)
+{
+	struct launch_batch *b = p->batch;
+	json_t *element, *out;
+
+	/*
+	 * A copy: the record changes on with the app, and the answer says
+	 * what the launch found, as a launch alone would have.
+	 */
+	if (app != NULL) {
+		element = json_deep_copy(app);
+		json_decref(app);
+	} else
+		element = jsonx_pack("{s:s, s:s}", "id", p->app, "error", error);
+	json_array_set_new(b->apps, p->batch_slot, element);
+	b->status[p->batch_slot] = status;
+	if (--b->left > 0)
+		return;
+	/*
+	 * The last one: the rules of a launch alone hold for the whole. If
+	 * all started, their records were committed while the workers
+	 * started them, or will be with the turn's commit; anything else
+	 * (a refused launch forgotten, a dead app) waits for that commit.
+	 */
+	status = api_apps_batch_answer(b, &out);
+	if (status == 201 && db_txn_committed(m->db, b->txn))
+		api_complete_now(b->req, status, out);
+	else
+		api_complete(b->req, status, out);
+	api_apps_batch_free(b);
+}
+
+static void
+api_apps_launched(struct master *m, struct pending *p, struct msg *reply,
+    const char *why)
+{
+	const char *error;
+	json_t *app;
+	int status;
+
+	status = api_apps_outcome(m, p, reply, why, &app, &error);
+	if (p->batch != NULL) {
+		api_apps_batch_done(m, p, status, app, error);
 		return;
 	}
-	/*
-	 * Its record was committed while the worker started it. What the
-	 * reply adds (the pid, the state) the worker tells a restarted master
-	 * again when it registers, so it waits for no commit.
-	 */
-	if (db_txn_committed(m->db, p->txn))
-		api_complete_now(p->req, 201, json_incref(a->obj));
+	if (status == 201) {
+		/*
+		 * Its record was committed while the worker started it. What
+		 * the reply adds (the pid, the state) the worker tells a
+		 * restarted master again when it registers, so it waits for
+		 * no commit.
+		 */
+		if (db_txn_committed(m->db, p->txn))
+			api_complete_now(p->req, 201, app);
+		else
+			api_complete(p->req, 201, app);
+	} else if (app != NULL)
+		api_complete(p->req, status, jsonx_pack("{s:s, s:o}", "error",
+		    error, "app", app));
 	else
-		api_complete(p->req, 201, json_incref(a->obj));
+		api_complete(p->req, status, jsonx_pack("{s:s, s:s}", "error",
+		    error, "app", p->app));
+}
+
+/*
+ * Send one instance of the launch ls, as app id, to node n (placed there
+ * for the reason placement, or NULL when named): its pending request,
+ * its record as starting. Returns API_PENDING, or 503 with *reply when the
+ * launch could not go out (nothing recorded). b and slot: the count it is
+ * part of, or NULL.
+ */
+static int
+api_apps_launch_one(struct api_request *req, const struct launch_spec *ls,
+    const char *id, struct node *n, const char *placement,
+    struct launch_batch *b, size_t slot, json_t **reply)
+{
+	json_t *launch, *record;
+	struct pending *p;
+
+	launch = jsonx_pack("{s:s, s:s?, s:s?, s:O?, s:O?, s:s?, s:s}", "app",
+	    id, "path", ls->path, "artifact", ls->artifact, "args", ls->args,
+	    "env", ls->env, "cwd", ls->cwd, "name", ls->name);
+	record = jsonx_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:n, s:n, s:n, "
+	    "s:n, s:I, s:n}", "id", id, "name", ls->name, "path", ls->path,
+	    "artifact", ls->artifact, "args", ls->args != NULL ?
+	    json_incref(ls->args) : json_array(), "state", "starting", "pid",
+	    "cause", "exit_code", "signal", "started_at",
+	    (json_int_t)util_wall_ms(), "ended_at");
+	if (ls->log_max > 0)
+		json_object_set_new(launch, "log_max", json_integer(ls->log_max));
+	if (ls->log_keep >= 0)
+		json_object_set_new(launch, "log_keep",
+		    json_integer(ls->log_keep));
+	if (ls->restart != NULL)
+		json_object_set_new(launch, "restart", json_string(ls->restart));
+	if (ls->max_restarts >= 0)
+		json_object_set_new(launch, "max_restarts",
+		    json_integer(ls->max_restarts));
+	if (ls->check != NULL)
+		json_object_set(launch, "check", ls->check);
+	p = pending_new(req->master, n->name, API_APPS_LAUNCH_TIMEOUT_MS,
+	    api_apps_launched, req, id);
+	p->batch = b;
+	p->batch_slot = slot;
+	/*
+	 * What the record keeps beside the worker's report: the reservations,
+	 * and how it was launched, to start it again on another node should
+	 * this one be lost.
+	 */
+	p->extra = json_pack("{s:f, s:I, s:s?, s:s, s:O*, s:O*, s:s*, s:O*}",
+	    "cpu", ls->cpu, "mem_mb", (json_int_t)ls->mem_mb, "placement",
+	    placement, "restart", ls->restart != NULL ? ls->restart : "never",
+	    "max_restarts", json_object_get(launch, "max_restarts"), "check",
+	    ls->check, "cwd", ls->cwd, "env", ls->env);
+	if (ls->log_max > 0)
+		json_object_set_new(p->extra, "log_max",
+		    json_integer(ls->log_max));
+	if (ls->log_keep >= 0)
+		json_object_set_new(p->extra, "log_keep",
+		    json_integer(ls->log_keep));
+	json_object_update(record, p->extra);
+	if (api_apps_post(req->master, n, msg_new(MSG_LAUNCH, 0, launch),
+	    p) == -1) {
+		json_decref(record);
+		return api_error(reply, 503, "cannot reach node %s now",
+		    n->name);
+	}
+	api_apps_record_launch(req->master, p, record);
+	if (b != NULL && p->txn > b->txn)
+		b->txn = p->txn;
+	return API_PENDING;
+}
+
+/*
+ * The nodes for count instances of ls, in nodes[] (and why each was
+ * chosen, allocated, in placements[]): the named node for all, or with
+ * "auto" each placed in turn, seeing the instances placed before it.
+ * Returns 0, or the status with *reply when the launch is refused: the
+ * node is unknown or not ready, or some instance fits nowhere. batched:
+ * a count was asked for, which the refusal then speaks of.
+ */
+static int
+api_apps_place(struct api_request *req, const struct launch_spec *ls,
+    const char *node, size_t count, bool batched, struct node **nodes,
+    char **placements, json_t **reply)
+{
+	const char *src = ls->artifact != NULL ? ls->artifact : ls->path;
+	struct node *n;
+	char *why = NULL;
+	bool never;
+	int status;
+
+	if (strcmp(node, "auto") != 0) {
+		if ((n = api_apps_ready_node(req, node, &status, reply)) == NULL)
+			return status;
+		for (size_t k = 0; k < count; k++)
+			nodes[k] = n;
+		return 0;
+	}
+	for (size_t k = 0; k < count; k++) {
+		struct sched_want want = {
+			.name = ls->name != NULL ? ls->name :
+			    strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 :
+			    src,
+			.artifact = ls->artifact,
+			.cpu = ls->cpu,
+			.mem_mb = ls->mem_mb,
+			.planned = nodes,
+			.nplanned = k,
+		};
+
+		if ((nodes[k] = sched_place(req->master, &want, &placements[k],
+		    &why, &never)) != NULL)
+			continue;
+		/* Nothing is sent unless every instance has its place. */
+		if (batched)
+			status = api_error(reply, never ? 422 : 409, "%s: %zu of "
+			    "%zu instances could be placed; %s", never ?
+			    "no node could ever hold it" : "no node fits", k,
+			    count, why);
+		else
+			status = api_error(reply, never ? 422 : 409, "%s: %s",
+			    never ? "no node could ever hold it" :
+			    "no node fits", why);
+		free(why);
+		return status;
+	}
+	return 0;
 }
 
 int
@@ -176,52 +466,63 @@ api_apps_create(struct api_request *req, json_t **reply)
 {
 	static const char *const fields[] = { "node", "artifact", "path",
 		"args", "env", "cwd", "name", "log_max", "log_keep", "cpu",
-		"mem_mb", "restart", "max_restarts", "check", NULL };
-	const char *node, *path = NULL, *artifact = NULL, *name = NULL;
-	const char *cwd = NULL;
-	json_t *body, *args = NULL, *env = NULL, *v, *launch, *record;
-	long long log_max = -1, log_keep = -1, mem_mb = 0, max_restarts = -1;
-	double cpu = 0;
-	const char *restart = NULL;
-	json_t *check = NULL;
-	char *cause = NULL, *id, *base, *placement = NULL;
-	struct pending *p;
-	struct node *n;
-	const char *key;
-	size_t i;
+		"mem_mb", "restart", "max_restarts", "check", "count", NULL };
+	struct launch_spec ls = { .log_max = -1, .log_keep = -1,
+		.max_restarts = -1 };
+	struct launch_batch *b = NULL;
+	struct node **nodes = NULL;
+	char **placements = NULL;
+	const char *node, *key;
+	json_t *body, *v, *count_field;
+	char *cause = NULL, *id, *base = NULL;
+	size_t i, count = 1;
 	int status;
 
 	if (api_body_object(req, fields, &body, reply) == -1)
 		return 400;
 	if (jsonx_get_str(body, "node", true, &node, &cause) == -1 ||
-	    jsonx_get_str(body, "path", false, &path, &cause) == -1 ||
-	    jsonx_get_str(body, "artifact", false, &artifact, &cause) == -1 ||
-	    jsonx_get_str(body, "name", false, &name, &cause) == -1 ||
-	    jsonx_get_str(body, "cwd", false, &cwd, &cause) == -1 ||
-	    jsonx_get_array(body, "args", false, &args, &cause) == -1 ||
-	    jsonx_get_object(body, "env", false, &env, &cause) == -1 ||
-	    jsonx_get_int(body, "log_max", false, 4096, 1LL << 40, &log_max,
+	    jsonx_get_str(body, "path", false, &ls.path, &cause) == -1 ||
+	    jsonx_get_str(body, "artifact", false, &ls.artifact, &cause) == -1 ||
+	    jsonx_get_str(body, "name", false, &ls.name, &cause) == -1 ||
+	    jsonx_get_str(body, "cwd", false, &ls.cwd, &cause) == -1 ||
+	    jsonx_get_array(body, "args", false, &ls.args, &cause) == -1 ||
+	    jsonx_get_object(body, "env", false, &ls.env, &cause) == -1 ||
+	    jsonx_get_int(body, "log_max", false, 4096, 1LL << 40, &ls.log_max,
 		&cause) == -1 ||
-	    jsonx_get_int(body, "log_keep", false, 0, 16, &log_keep,
+	    jsonx_get_int(body, "log_keep", false, 0, 16, &ls.log_keep,
 		&cause) == -1 ||
-	    jsonx_get_num(body, "cpu", false, &cpu, &cause) == -1 ||
-	    jsonx_get_int(body, "mem_mb", false, 0, 1LL << 40, &mem_mb,
+	    jsonx_get_num(body, "cpu", false, &ls.cpu, &cause) == -1 ||
+	    jsonx_get_int(body, "mem_mb", false, 0, 1LL << 40, &ls.mem_mb,
 		&cause) == -1 ||
-	    jsonx_get_str(body, "restart", false, &restart, &cause) == -1 ||
+	    jsonx_get_str(body, "restart", false, &ls.restart, &cause) == -1 ||
 	    jsonx_get_int(body, "max_restarts", false, 0, 1000000,
-		&max_restarts, &cause) == -1 ||
-	    jsonx_get_object(body, "check", false, &check, &cause) == -1) {
+		&ls.max_restarts, &cause) == -1 ||
+	    jsonx_get_object(body, "check", false, &ls.check, &cause) == -1) {
 		status = api_error(reply, 400, "%s", cause);
 		goto out;
 	}
-	json_array_foreach(args, i, v) {
+	/*
+	 * Present, even null, it changes the answer's shape ({"apps":[...]}),
+	 * so only a plain integer in range will do.
+	 */
+	if ((count_field = json_object_get(body, "count")) != NULL) {
+		if (!json_is_integer(count_field) ||
+		    json_integer_value(count_field) < 1 ||
+		    json_integer_value(count_field) > API_APPS_COUNT_MAX) {
+			status = api_error(reply, 400, "field 'count' must be an "
+			    "integer from 1 to %d", API_APPS_COUNT_MAX);
+			goto out;
+		}
+		count = (size_t)json_integer_value(count_field);
+	}
+	json_array_foreach(ls.args, i, v) {
 		if (!json_is_string(v)) {
 			status = api_error(reply, 400, "args[%zu] must be a "
 			    "string", i);
 			goto out;
 		}
 	}
-	json_object_foreach(env, key, v) {
+	json_object_foreach(ls.env, key, v) {
 		if (!json_is_string(v) || key[0] == '\0' ||
 		    strchr(key, '=') != NULL) {
 			status = api_error(reply, 400, "env '%s' must be a "
@@ -229,109 +530,97 @@ api_apps_create(struct api_request *req, json_t **reply)
 			goto out;
 		}
 	}
-	if ((path == NULL) == (artifact == NULL)) {
+	if ((ls.path == NULL) == (ls.artifact == NULL)) {
 		status = api_error(reply, 400, "give exactly one of 'path' "
 		    "(absolute, on the node) or 'artifact'");
 		goto out;
 	}
-	if (artifact == NULL && path[0] != '/') {
-		status = api_error(reply, 400, "'path' must be absolute: %s", path);
+	if (ls.artifact == NULL && ls.path[0] != '/') {
+		status = api_error(reply, 400, "'path' must be absolute: %s",
+		    ls.path);
 		goto out;
 	}
-	if (cwd != NULL && cwd[0] != '/') {
-		status = api_error(reply, 400, "'cwd' must be absolute: %s", cwd);
+	if (ls.cwd != NULL && ls.cwd[0] != '/') {
+		status = api_error(reply, 400, "'cwd' must be absolute: %s",
+		    ls.cwd);
 		goto out;
 	}
-	if (cpu < 0 || cpu > 1e6) {
+	if (ls.cpu < 0 || ls.cpu > 1e6) {
 		status = api_error(reply, 400, "'cpu' must be 0 to 1000000 cores");
 		goto out;
 	}
-	if (restart != NULL && strcmp(restart, "never") != 0 &&
-	    strcmp(restart, "on-failure") != 0 && strcmp(restart, "always") != 0) {
+	if (ls.restart != NULL && strcmp(ls.restart, "never") != 0 &&
+	    strcmp(ls.restart, "on-failure") != 0 &&
+	    strcmp(ls.restart, "always") != 0) {
 		status = api_error(reply, 400, "'restart' must be never, "
 		    "on-failure or always");
 		goto out;
 	}
-	if (strcmp(node, "auto") == 0) {
-		const char *src = artifact != NULL ? artifact : path;
-		const char *base_name = name;
-
-		if (base_name == NULL)
-			base_name = strrchr(src, '/') != NULL ?
-			    strrchr(src, '/') + 1 : src;
-		struct sched_want want = { base_name, artifact, cpu, mem_mb,
-			NULL };
-		char *why = NULL;
-		bool never;
-
-		if ((n = sched_place(req->master, &want, &placement, &why,
-		    &never)) == NULL) {
-			status = api_error(reply, never ? 422 : 409, "%s: %s",
-			    never ? "no node could ever hold it" : "no node fits",
-			    why);
-			free(why);
-			goto out;
-		}
-		node = n->name;
-	} else if ((n = api_apps_ready_node(req, node, &status, reply)) == NULL)
+	nodes = xcalloc(count, sizeof *nodes);
+	placements = xcalloc(count, sizeof *placements);
+	if ((status = api_apps_place(req, &ls, node, count, count_field !=
+	    NULL, nodes, placements, reply)) != 0)
 		goto out;
-	if (artifact != NULL &&
-	    artifact_find(req->master->artifacts, node, artifact) == NULL) {
+	for (i = 0; ls.artifact != NULL && i < count; i++) {
+		if (artifact_find(req->master->artifacts, nodes[i]->name,
+		    ls.artifact) != NULL)
+			continue;
 		status = api_error(reply, 404, "no artifact named '%s' on %s "
-		    "(copy it there first)", artifact, node);
+		    "(copy it there first)", ls.artifact, nodes[i]->name);
 		goto out;
 	}
 
-	base = xstrdup(artifact != NULL ? artifact : path);
-	if (name == NULL)
-		name = basename(base);
-	id = app_new_id(req->master->apps, name);
-	launch = jsonx_pack("{s:s, s:s?, s:s?, s:O?, s:O?, s:s?, s:s}", "app",
-	    id, "path", path, "artifact", artifact, "args", args, "env", env,
-	    "cwd", cwd, "name", name);
-	record = jsonx_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s, s:n, s:n, s:n, "
-	    "s:n, s:I, s:n}", "id", id, "name", name, "path", path, "artifact",
-	    artifact, "args", args != NULL ? json_incref(args) : json_array(),
-	    "state", "starting", "pid", "cause", "exit_code", "signal",
-	    "started_at", (json_int_t)util_wall_ms(), "ended_at");
-	free(base);
-	if (log_max > 0)
-		json_object_set_new(launch, "log_max", json_integer(log_max));
-	if (log_keep >= 0)
-		json_object_set_new(launch, "log_keep", json_integer(log_keep));
-	if (restart != NULL)
-		json_object_set_new(launch, "restart", json_string(restart));
-	if (max_restarts >= 0)
-		json_object_set_new(launch, "max_restarts",
-		    json_integer(max_restarts));
-	if (check != NULL)
-		json_object_set(launch, "check", check);
-	p = pending_new(req->master, node, API_APPS_LAUNCH_TIMEOUT_MS,
-	    api_apps_launched, req, id);
+	/* Everything that can be refused was: from here, each is sent. */
+	base = xstrdup(ls.artifact != NULL ? ls.artifact : ls.path);
+	if (ls.name == NULL)
+		ls.name = basename(base);
+	if (count_field == NULL) {
+		id = app_new_id(req->master->apps, ls.name);
+		status = api_apps_launch_one(req, &ls, id, nodes[0],
+		    placements[0], NULL, 0, reply);
+		free(id);
+		if (status == API_PENDING)
+			api_suspend(req);
+		goto out;
+	}
 	/*
-	 * What the record keeps beside the worker's report: the reservations,
-	 * and how it was launched, to start it again on another node should
-	 * this one be lost.
+	 * All sent in this turn, each with its own pending request: the
+	 * workers start them side by side, and their records go into one
+	 * commit, made while they start.
 	 */
-	p->extra = json_pack("{s:f, s:I, s:s?, s:s, s:O*, s:O*, s:s*, s:O*}",
-	    "cpu", cpu, "mem_mb", (json_int_t)mem_mb, "placement", placement,
-	    "restart", restart != NULL ? restart : "never", "max_restarts",
-	    json_object_get(launch, "max_restarts"), "check", check, "cwd", cwd,
-	    "env", env);
-	if (log_max > 0)
-		json_object_set_new(p->extra, "log_max", json_integer(log_max));
-	if (log_keep >= 0)
-		json_object_set_new(p->extra, "log_keep", json_integer(log_keep));
-	json_object_update(record, p->extra);
-	free(id);
-	status = api_apps_send(req, n, msg_new(MSG_LAUNCH, 0, launch), p, reply);
-	if (status == API_PENDING)
-		api_apps_record_launch(req->master, p, record);
-	else
-		json_decref(record);
+	b = api_apps_batch_new(req, count);
+	for (i = 0; i < count; i++) {
+		json_t *error = NULL;
+
+		id = app_new_id(req->master->apps, ls.name);
+		b->left++;
+		status = api_apps_launch_one(req, &ls, id, nodes[i],
+		    placements[i], b, i, &error);
+		if (status != API_PENDING) {
+			/* Not sent, nothing recorded, as a launch alone. */
+			b->left--;
+			b->status[i] = status;
+			json_array_set_new(b->apps, i, jsonx_pack("{s:s, s:O}",
+			    "id", id, "error", json_object_get(error, "error")));
+			json_decref(error);
+		}
+		free(id);
+	}
+	if (b->left > 0) {
+		api_suspend(req);
+		status = API_PENDING;
+	} else {
+		/* None could go out: answered now, as nothing was recorded. */
+		status = api_apps_batch_answer(b, reply);
+		api_apps_batch_free(b);
+	}
 out:
+	for (i = 0; placements != NULL && i < count; i++)
+		free(placements[i]);
+	free(placements);
+	free(nodes);
+	free(base);
 	free(cause);
-	free(placement);
 	json_decref(body);
 	return status;
 }

@@ -12,6 +12,7 @@
 struct master;
 struct msg;
 struct api_request;
+struct launch_batch;
 
 struct pending {
 	uint32_t id; /* the request id the reply will carry */
@@ -28,6 +29,13 @@ struct pending {
 	 * before it was sent; 0 when it wrote nothing.
 	 */
 	uint64_t txn;
+	/*
+	 * Context for done: the launches made by the same request (one with a
+	 * count, api-apps.c), which answers once all have their outcome, and
+	 * this one's place among them; NULL for a launch alone.
+	 */
+	struct launch_batch *batch;
+	size_t batch_slot;
 	struct pending *next;
 };
 

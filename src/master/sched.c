@@ -132,6 +132,13 @@ sched_choose(struct master *m, const struct sched_want *w,
 			goto refused;
 		}
 		sched_reserved(m, n->name, w->name, &rcpu, &rmem, &same);
+		for (size_t k = 0; k < w->nplanned; k++) {
+			if (w->planned[k] != n)
+				continue;
+			rcpu += w->cpu;
+			rmem += w->mem_mb;
+			same++;
+		}
 		if (rcpu + w->cpu > n->cpus + 1e-9)
 			line = xasprintf("%s: needs %g cpus, %g free", n->name,
 			    w->cpu, n->cpus - rcpu > 0 ? n->cpus - rcpu : 0);

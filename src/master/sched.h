@@ -27,6 +27,14 @@ struct sched_want {
 	double cpu;	      /* reserved cores */
 	long long mem_mb;     /* reserved memory */
 	json_t *exclude;      /* node names not to use (array), or NULL */
+	/*
+	 * Nodes already chosen for earlier instances of this same launch (a
+	 * launch with a count), not recorded yet: each counts on its node as
+	 * one more instance of the name with these reservations, as if it
+	 * were listed there as starting.
+	 */
+	struct node *const *planned;
+	size_t nplanned;
 };
 
 /*

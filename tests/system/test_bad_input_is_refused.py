@@ -228,6 +228,20 @@ for cid, body in [
         ("artifact-dotdot", _launch(path=_DROP, artifact="../tool")),
         ("artifact-absolute", _launch(path=_DROP, artifact="/bin/true")),
         ("artifact-unknown", _launch(path=_DROP, artifact="nosuchtool")),
+        ("count-zero", _launch(count=0)),
+        ("count-too-big", _launch(count=1001)),
+        ("count-negative", _launch(count=-1)),
+        ("count-string", _launch(count="3")),
+        ("count-float", _launch(count=2.5)),
+        ("count-bool", _launch(count=True)),
+        ("count-null", _launch(count=None)),
+        ("count-array", _launch(count=[2])),
+        # Checked once for all instances, before any is sent.
+        ("count-node-unknown", _launch(node="nosuchnode", count=3)),
+        ("count-artifact-unknown", _launch(path=_DROP, artifact="nosuchtool", count=3)),
+        ("count-cwd-relative", _launch(cwd="tmp", count=3)),
+        # Refused by the worker, each instance: every record goes again.
+        ("count-args-too-many", _launch(args=["x"] * 4097, count=3)),
 ]:
     case("POST-apps-" + cid, lambda w, b=body: ("POST", "/v1/apps", b))
 
@@ -489,6 +503,10 @@ def test_url_beyond_the_header_limit_is_refused(w):
     pytest.param(["launch", "w1", "/bin/true", "--env", "NOEQUALS"], id="env-without-eq"),
     pytest.param(["launch", "w1", "/bin/true", "--env", "=value"], id="env-empty-key"),
     pytest.param(["launch"], id="launch-missing-args"),
+    pytest.param(["launch", "w1", "/bin/true", "--count", "0"], id="count-zero"),
+    pytest.param(["launch", "w1", "/bin/true", "--count", "1001"], id="count-too-big"),
+    pytest.param(["launch", "w1", "/bin/true", "--count", "2.5"], id="count-float"),
+    pytest.param(["launch", "w1", "/bin/true", "--count", "many"], id="count-word"),
     pytest.param(["stop"], id="stop-missing-app"),
 ])
 def test_cli_usage_error_exits_2_and_changes_nothing(w, argv):
