@@ -172,8 +172,15 @@ app_tv_ms(const struct timeval *tv)
 	return (long long)tv->tv_sec * 1000 + tv->tv_usec / 1000;
 }
 
-json_t *
-app_to_json(const struct app *a)
+/*
+ * The app as the master records it. Of a live app, the kernel's word now:
+ * its state and CPU times from /proc/PID/stat, and its peak RSS (VmHWM)
+ * from /proc/PID/status; or, just_started, the current RSS from stat
+ * alone, which right after the exec (a new memory map) is the peak, for a
+ * system call less on each launch.
+ */
+static json_t *
+app_json(const struct app *a, bool just_started)
 {
 	json_t *j = json_object();
 	struct procfs_stat st;
@@ -209,8 +216,12 @@ app_to_json(const struct app *a)
 			state = app_kernel_state(st.state);
 			u = procfs_ticks_to_ms(st.utime);
 			s = procfs_ticks_to_ms(st.stime);
+			if (just_started && st.rss_pages > 0)
+				rss = st.rss_pages * (sysconf(_SC_PAGESIZE) /
+				    1024);
 		}
-		if (procfs_read_status(a->pid, &ss) == 0 && ss.vm_hwm_kb > 0)
+		if (!just_started && procfs_read_status(a->pid, &ss) == 0 &&
+		    ss.vm_hwm_kb > 0)
 			rss = ss.vm_hwm_kb;
 		json_object_set_new(j, "state", json_string(state));
 		json_object_set_new(j, "cause", json_null());
@@ -235,6 +246,12 @@ app_to_json(const struct app *a)
 	json_object_set_new(j, "cpu_sys_ms", json_integer(app_tv_ms(&a->ru.ru_stime)));
 	json_object_set_new(j, "max_rss_kb", json_integer(a->ru.ru_maxrss));
 	return j;
+}
+
+json_t *
+app_to_json(const struct app *a)
+{
+	return app_json(a, false);
 }
 
 static void
@@ -825,7 +842,7 @@ app_launched(struct worker *w, struct app *a, uint32_t req_id,
 	 */
 	app_changed(w, a);
 	worker_send_after_save(w, msg_new(MSG_LAUNCHED, req_id,
-	    app_to_json(a)));
+	    app_json(a, cause == NULL)));
 	log_trace(TRACE_SPAWN, "app %s: launch took %lld us", a->id,
 	    (long long)(util_now_us() - t0));
 }
@@ -1379,15 +1396,7 @@ app_free(struct app *a)
 static void
 app_remove_files(struct worker *w, struct app *a)
 {
-	char *path;
-
-	/* Its rotations: no more than it keeps (a few unlinks, not 16). */
-	for (int i = 1; i <= a->log_keep; i++) {
-		path = xasprintf("%s/output.log.%d", a->dir, i);
-		unlink(path);
-		free(path);
-	}
-	/* Its directory, log and exit file serve a later launch. */
+	/* Its directory and log serve a later launch. */
 	if (appdirs_recycle(w->appdirs, a->dir) == -1 && errno != ENOENT)
 		log_warn("app %s: cannot remove %s", a->id, a->dir);
 }

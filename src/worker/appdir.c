@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +17,8 @@
 
 #define APPDIR_MODE 0750
 #define APPDIR_LOG_MODE 0640
-#define APPDIR_EXIT_MODE 0600
-
-/* The files a ready directory holds, empty: the app's log, its exit file. */
-static const struct {
-	const char *name;
-	unsigned mode;
-} appdir_files[] = {
-	{ "output.log", APPDIR_LOG_MODE },
-	{ "exit", APPDIR_EXIT_MODE },
-};
-#define APPDIR_NFILES (sizeof appdir_files / sizeof appdir_files[0])
+/* What a ready directory holds: the app's log, empty. */
+#define APPDIR_LOG "output.log"
 
 struct appdirs {
 	char *pool;  /* DIR/spare-dirs: the ready directories, named 0, 1, ... */
@@ -48,37 +40,82 @@ appdirs_push(struct appdirs *d, char *path)
 	d->ready[d->n++] = path;
 }
 
-/* Remove a ready directory (its empty files, then itself). */
+static int
+appdirs_remove_one(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st, (void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) == -1 &&
+	    errno != ENOENT)
+		log_warn("cannot remove %s", path);
+	return 0;
+}
+
+/* Remove path and everything under it (never following a symlink). */
 static void
 appdirs_remove(const char *path)
 {
-	for (size_t i = 0; i < APPDIR_NFILES; i++) {
-		char *file = xasprintf("%s/%s", path, appdir_files[i].name);
-
-		unlink(file);
-		free(file);
-	}
-	if (rmdir(path) == -1 && errno != ENOENT)
+	if (nftw(path, appdirs_remove_one, 16, FTW_DEPTH | FTW_PHYS) == -1 &&
+	    errno != ENOENT)
 		log_warn("cannot remove %s", path);
 }
 
 /*
- * Give directory path its files, empty: made if missing, cut to nothing if
- * there (the same inodes: none new for the next app). 0, or -1 with errno.
+ * Make directory path hold its log and nothing else, empty: what its app
+ * left (its rotated logs, an exit file, whatever it wrote in its own
+ * directory) goes, so the next app finds none of it; the log is cut to
+ * nothing in the same inode, made if missing. 0, or -1 with errno.
  */
 static int
-appdirs_empty_files(const char *path)
+appdirs_clear(const char *path)
 {
-	for (size_t i = 0; i < APPDIR_NFILES; i++) {
-		char *file = xasprintf("%s/%s", path, appdir_files[i].name);
-		int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		    appdir_files[i].mode);
+	struct dirent *e;
+	char *file;
+	DIR *dp;
+	int fd;
 
+	if ((dp = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(dp)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, APPDIR_LOG) == 0)
+			continue;
+		file = xasprintf("%s/%s", path, e->d_name);
+		appdirs_remove(file);
 		free(file);
-		if (fd == -1)
-			return -1;
-		close(fd);
 	}
+	closedir(dp);
+	file = xasprintf("%s/%s", path, APPDIR_LOG);
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    APPDIR_LOG_MODE);
+	free(file);
+	if (fd == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* Make a new ready directory at path. 0, or -1 with errno. */
+static int
+appdirs_make(const char *path)
+{
+	char *file;
+	int fd;
+
+	if (mkdir(path, APPDIR_MODE) == -1)
+		return -1;
+	file = xasprintf("%s/%s", path, APPDIR_LOG);
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    APPDIR_LOG_MODE);
+	free(file);
+	if (fd == -1) {
+		int saved = errno;
+
+		appdirs_remove(path);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
 	return 0;
 }
 
@@ -162,18 +199,13 @@ appdirs_fill(struct appdirs *d)
 	while (d->n < APPDIR_SPARES) {
 		char *path = appdirs_next_path(d);
 
-		if (mkdir(path, APPDIR_MODE) == -1) {
+		if (appdirs_make(path) == -1) {
 			int saved = errno;
 
 			free(path);
 			/* A name in use: the next one. Anything else: later. */
 			if (saved == EEXIST)
 				continue;
-			return;
-		}
-		if (appdirs_empty_files(path) == -1) {
-			appdirs_remove(path);
-			free(path);
 			return;
 		}
 		appdirs_push(d, path);
@@ -195,7 +227,7 @@ appdirs_recycle(struct appdirs *d, const char *path)
 		appdirs_remove(path);
 		return 0;
 	}
-	if (appdirs_empty_files(path) == -1) {
+	if (appdirs_clear(path) == -1) {
 		int saved = errno;
 
 		appdirs_remove(path);

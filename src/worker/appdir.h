@@ -1,13 +1,12 @@
 /*
  * Directories for apps, made ahead of the launches that take them. A launch
- * renames a ready directory (holding an empty output.log and exit file) to
- * DIR/apps/ID instead of creating the directory and the files, and the
- * directory of an app the worker forgets is emptied and kept for a later
- * launch rather than removed. On ext4 without a journal every new inode
- * costs a scan past the recently deleted ones: creating the directory and
- * the log took a third of the worker's CPU time in the launch benchmark,
- * and up to a millisecond of a launch; the shim's exit file, written via a
- * new file and a rename, more CPU than the rest of the shim.
+ * renames a ready directory (holding an empty output.log) to DIR/apps/ID
+ * instead of creating the directory and the file, and the directory of an
+ * app the worker forgets is emptied and kept for a later launch rather than
+ * removed. On ext4 without a journal every new inode costs a scan past the
+ * recently deleted ones: creating the directory and the log took a third
+ * of the worker's CPU time in the launch benchmark, and up to a millisecond
+ * of a launch.
  */
 #ifndef DROVER_APPDIR_H
 #define DROVER_APPDIR_H
@@ -46,10 +45,11 @@ void appdirs_fill(struct appdirs *);
 bool appdirs_short(const struct appdirs *);
 
 /*
- * path is the directory of an app the worker forgets, emptied but for its
- * output.log and exit file: keep it (the two cut to nothing, in the same
- * inodes) for a later launch, or remove it when the pool holds
- * APPDIR_KEEP_MAX. Returns 0, or -1 with errno.
+ * path is the directory of an app the worker forgets: keep it for a later
+ * launch, its log cut to nothing in the same inode and anything else in it
+ * (rotated logs, an exit file, what the app wrote in its directory)
+ * removed; or remove it all when the pool holds APPDIR_KEEP_MAX. Returns
+ * 0, or -1 with errno.
  */
 int appdirs_recycle(struct appdirs *, const char *path);
 

@@ -48,6 +48,10 @@ test_take_fill_recycle(void **state)
 	char *app = xasprintf("%s/apps/web-1", dir);
 	char *log = xasprintf("%s/output.log", app);
 	char *exitfile = xasprintf("%s/exit", app);
+	char *rotated = xasprintf("%s/output.log.1", app);
+	char *sub = xasprintf("%s/data", app);
+	char *deep = xasprintf("%s/data/deep", app);
+	char *link = xasprintf("%s/link", app);
 	struct appdirs *d = appdirs_open(dir);
 	struct stat before, after;
 
@@ -59,24 +63,30 @@ test_take_fill_recycle(void **state)
 	/* DIR/apps does not exist yet: take creates it. */
 	assert_int_equal(appdirs_take(d, app), 0);
 	assert_int_equal(count_entries(pool), APPDIR_SPARES - 1);
+	/* The log alone, empty. */
 	assert_int_equal(file_size(log), 0);
-	assert_int_equal(file_size(exitfile), 0);
-	assert_int_equal(util_write_file_atomic(log, "hello\n", 6, 0640), 0);
+	assert_int_equal(count_entries(app), 1);
+	assert_int_equal(util_write_file_in_place(log, "hello\n", 6, 0640), 0);
+	assert_int_equal(stat(log, &before), 0);
+	/* What a run leaves: an exit file, a rotated log, its own files. */
 	assert_int_equal(util_write_file_in_place(exitfile, "exited 0\n", 9,
 	    0600), 0);
-	assert_int_equal(stat(exitfile, &before), 0);
+	assert_int_equal(util_write_file_atomic(rotated, "old\n", 4, 0640), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(util_write_file_atomic(deep, "secret\n", 7, 0600), 0);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
 
-	/* Forgotten: back in the pool with its log and exit file emptied. */
+	/* Forgotten: back in the pool with its log emptied, nothing else. */
 	assert_int_equal(appdirs_recycle(d, app), 0);
 	assert_int_equal(access(app, F_OK), -1);
 	assert_int_equal(count_entries(pool), APPDIR_SPARES);
 	assert_int_equal(appdirs_take(d, app), 0);
 	assert_int_equal(file_size(log), 0);
-	assert_int_equal(file_size(exitfile), 0);
-	/* The same exit file, not a new one. */
-	assert_int_equal(stat(exitfile, &after), 0);
+	assert_int_equal(count_entries(app), 1);
+	/* The same log, not a new one; what a link pointed to is untouched. */
+	assert_int_equal(stat(log, &after), 0);
 	assert_int_equal(after.st_ino, before.st_ino);
-	assert_int_equal(after.st_mode & 0777, 0600);
+	assert_int_equal(access("/etc/passwd", F_OK), 0);
 
 	/*
 	 * Past the spares made ahead, what comes back is kept too (a
@@ -116,6 +126,10 @@ test_take_fill_recycle(void **state)
 	free(app);
 	free(log);
 	free(exitfile);
+	free(rotated);
+	free(sub);
+	free(deep);
+	free(link);
 }
 
 int
