@@ -743,9 +743,19 @@ benchlib_http_launched(struct benchlib_http *h, long status)
 	json_t *j;
 	bool ok;
 
+	json_t *apps, *a;
+	size_t i;
+
 	if (status != 201 || (j = benchlib_http_json(h)) == NULL)
 		return false;
-	ok = json_integer_value(json_object_get(j, "pid")) > 0;
+	/* One app, or with count {"apps":[...]}: each with its pid. */
+	if ((apps = json_object_get(j, "apps")) != NULL) {
+		ok = json_array_size(apps) > 0;
+		json_array_foreach(apps, i, a)
+			ok = ok && json_integer_value(json_object_get(a,
+				      "pid")) > 0;
+	} else
+		ok = json_integer_value(json_object_get(j, "pid")) > 0;
 	json_decref(j);
 	return ok;
 }
@@ -829,6 +839,7 @@ benchlib_wait_ready(struct benchlib_cluster *cl, struct benchlib_http *h,
 struct benchlib_load_thread {
 	struct benchlib_cluster *cl;
 	int index;
+	int count; /* launches per request; 0: one, no count field */
 	int64_t start_us, end_us;
 	struct benchlib_load r;
 };
@@ -840,9 +851,15 @@ benchlib_load_run(void *arg)
 	struct benchlib_http *h = benchlib_http_new(t->cl);
 	char *url = xasprintf("%s/v1/apps", t->cl->api_base), *body[2];
 
+	int per = t->count > 0 ? t->count : 1;
+
 	for (int k = 0; k < 2; k++)
-		body[k] = xasprintf("{\"node\":\"%s\",\"path\":\"/bin/true\"}",
-				    t->cl->kids[1 + k].name);
+		body[k] = t->count > 0 ?
+		    xasprintf("{\"node\":\"%s\",\"path\":\"/bin/true\","
+			      "\"count\":%d}", t->cl->kids[1 + k].name,
+			      t->count) :
+		    xasprintf("{\"node\":\"%s\",\"path\":\"/bin/true\"}",
+			      t->cl->kids[1 + k].name);
 	if (h == NULL) {
 		snprintf(t->r.error, sizeof t->r.error, "no curl handle");
 		goto out;
@@ -861,11 +878,12 @@ benchlib_load_run(void *arg)
 		if (t1 > t->end_us)
 			break;
 		if (benchlib_http_launched(h, status)) {
-			t->r.ok++;
-			t->r.per_node[k]++;
+			t->r.ok += per;
+			t->r.per_node[k] += per;
+			t->r.requests++;
 			t->r.sum_us += t1 - t0;
 		} else {
-			t->r.failed++;
+			t->r.failed += per;
 			if (t->r.error[0] == '\0')
 				benchlib_http_describe(h, status, t->r.error,
 						       sizeof t->r.error);
@@ -883,7 +901,7 @@ out:
 
 int
 benchlib_load(struct benchlib_cluster *cl, int threads, int seconds,
-	      struct benchlib_load *r)
+	      int count, struct benchlib_load *r)
 {
 	struct benchlib_load_thread *t = xcalloc((size_t)threads, sizeof *t);
 	pthread_t *tid = xcalloc((size_t)threads, sizeof *tid);
@@ -895,6 +913,7 @@ benchlib_load(struct benchlib_cluster *cl, int threads, int seconds,
 	for (int i = 0; i < threads; i++) {
 		t[i].cl = cl;
 		t[i].index = i;
+		t[i].count = count;
 		t[i].start_us = start;
 		t[i].end_us = start + (int64_t)seconds * 1000000;
 		if (benchlib_thread_start(&tid[i], benchlib_load_run, &t[i]) ==
@@ -909,6 +928,7 @@ benchlib_load(struct benchlib_cluster *cl, int threads, int seconds,
 		for (int k = 0; k < 2; k++)
 			r->per_node[k] += t[i].r.per_node[k];
 		r->sum_us += t[i].r.sum_us;
+		r->requests += t[i].r.requests;
 		if (r->error[0] == '\0' && t[i].r.error[0] != '\0')
 			snprintf(r->error, sizeof r->error, "%s", t[i].r.error);
 	}

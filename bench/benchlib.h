@@ -239,18 +239,21 @@ int benchlib_wait_ready(struct benchlib_cluster *cl, struct benchlib_http *h,
 
 /* What the client threads of benchlib_load() did. */
 struct benchlib_load {
-	long ok, failed;
+	long ok, failed;  /* launches, count of them per request */
 	long per_node[2]; /* launches on kids[1], kids[2] */
-	int64_t sum_us;	  /* summed request time of the good ones */
+	int64_t sum_us;	  /* summed request time of the good requests */
+	long requests;	  /* the good requests */
 	char error[256];  /* the first failure */
 };
 
 /*
  * Launch /bin/true alternately on kids[1] and kids[2] from threads client
- * threads for seconds seconds; only requests that complete in the window
- * count. Returns 0, or -1 when a thread could not start or on ^C.
+ * threads for seconds seconds, count launches per request (POST /v1/apps
+ * with "count"; 0: one, without the field); only requests that complete
+ * in the window count. Returns 0, or -1 when a thread could not start or
+ * on ^C.
  */
 int benchlib_load(struct benchlib_cluster *cl, int threads, int seconds,
-		  struct benchlib_load *r);
+		  int count, struct benchlib_load *r);
 
 #endif

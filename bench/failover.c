@@ -434,7 +434,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "failover: throughput, %d threads for %d s\n",
 	    f.o.threads, f.o.seconds);
-	if (benchlib_load(&f.cl, f.o.threads, f.o.seconds, &load) == -1 ||
+	if (benchlib_load(&f.cl, f.o.threads, f.o.seconds, 0, &load) == -1 ||
 	    !benchlib_cluster_alive(&f.cl, -1))
 		goto out;
 	rate = (double)load.ok / f.o.seconds;
@@ -445,7 +445,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "failover: throughput again, master with "
 	    "--unsafe-no-fsync\n");
 	if (failover_restart_master(f_unsafe_args, &f, h) == -1 ||
-	    benchlib_load(&f.cl, f.o.threads, f.o.seconds, &unsafe) == -1 ||
+	    benchlib_load(&f.cl, f.o.threads, f.o.seconds, 0, &unsafe) == -1 ||
 	    !benchlib_cluster_alive(&f.cl, -1))
 		goto out;
 	unsafe_rate = (double)unsafe.ok / f.o.seconds;

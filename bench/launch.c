@@ -15,8 +15,9 @@
  *     path and the raw spawn again with exit-only in place of /bin/true, a
  *     program with no C library to start up;
  * (b) throughput: launches per second across both workers from K client
- *     threads, beside posix_spawn + waitpid in a loop on one thread per
- *     CPU;
+ *     threads, one launch per request, beside posix_spawn + waitpid in a
+ *     loop on one thread per CPU; then the same with N launches per
+ *     request ("count", as a job array is launched);
  * (c) follow delay: a python3 app copies lines from a FIFO to its output;
  *     the delay of a line is from writing it into the FIFO to its arrival on
  *     GET /v1/apps/ID/logs?follow=1.
@@ -83,6 +84,7 @@ struct launch_opts {
 	int launches;
 	int seconds;
 	int threads;
+	int count; /* launches per request in the batched run; 0: none */
 	const char *drover;
 };
 
@@ -110,6 +112,10 @@ struct launch_result {
 	long load_ok, load_failed, load_per_node[LAUNCH_NODES];
 	double load_rate, load_mean_ms;
 	char load_error[256];
+	/* The same with count launches per request. */
+	struct benchlib_load batch;
+	bool batch_ran;
+	double batch_rate;
 	long raw_spawns;
 	double raw_rate;
 	int raw_threads;
@@ -337,7 +343,7 @@ launch_throughput(struct launch *l, struct launch_result *r)
 	int nraw, started = 0, rc = -1;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (benchlib_load(&l->cl, l->o.threads, l->o.seconds, &load) == -1)
+	if (benchlib_load(&l->cl, l->o.threads, l->o.seconds, 0, &load) == -1)
 		return -1;
 	r->load_ok = load.ok;
 	r->load_failed = load.failed;
@@ -345,11 +351,19 @@ launch_throughput(struct launch *l, struct launch_result *r)
 		r->load_per_node[j] = load.per_node[j];
 	snprintf(r->load_error, sizeof r->load_error, "%s", load.error);
 	r->load_rate = (double)r->load_ok / l->o.seconds;
-	r->load_mean_ms = r->load_ok > 0 ? (double)load.sum_us /
-					       (double)r->load_ok / 1000.0
+	r->load_mean_ms = load.requests > 0 ? (double)load.sum_us /
+					       (double)load.requests / 1000.0
 					 : 0;
 	if (!benchlib_cluster_alive(&l->cl, -1))
 		return -1;
+	if (l->o.count > 0) {
+		if (benchlib_load(&l->cl, l->o.threads, l->o.seconds,
+				  l->o.count, &r->batch) == -1 ||
+		    !benchlib_cluster_alive(&l->cl, -1))
+			return -1;
+		r->batch_ran = true;
+		r->batch_rate = (double)r->batch.ok / l->o.seconds;
+	}
 
 	nraw = cpus > 0 ? (int)cpus : 1;
 	tid = xcalloc((size_t)nraw, sizeof *tid);
@@ -785,6 +799,18 @@ launch_print(struct launch *l, struct launch_result *r)
 	printf("  drover/raw %.1f %%   target >= %.0f %%   %s\n", pct,
 	       LAUNCH_RATE_TARGET_PCT,
 	       benchlib_verdict(pct >= LAUNCH_RATE_TARGET_PCT));
+	if (r->batch_ran) {
+		printf("  drover, %d launches per request (count), %d client "
+		       "threads: %8.1f launches/s (%ld ok; %ld failed; mean "
+		       "%.2f ms a request), %.1f %% of raw\n",
+		       l->o.count, l->o.threads, r->batch_rate, r->batch.ok,
+		       r->batch.failed, r->batch.requests > 0 ?
+		       (double)r->batch.sum_us / (double)r->batch.requests /
+		       1000.0 : 0.0, r->raw_rate > 0 ?
+		       100.0 * r->batch_rate / r->raw_rate : 0.0);
+		if (r->batch.failed > 0)
+			printf("  first failure: %s\n", r->batch.error);
+	}
 
 	printf("(c) follow delay, %d lines every %d ms through a FIFO to "
 	       "GET /v1/apps/ID/logs?follow=1\n",
@@ -812,12 +838,15 @@ launch_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: launch [--launches N] [--seconds S] [--threads K] "
-	    "[--drover PATH]\n"
+	    "[--count N] [--drover PATH]\n"
 	    "  --launches N   sequential launches timed for latency (default "
 	    "1000)\n"
 	    "  --seconds S    length of each throughput run (default 10)\n"
 	    "  --threads K    concurrent API clients for throughput (default "
 	    "8)\n"
+	    "  --count N      launches per request in the batched throughput "
+	    "run\n"
+	    "                 (default 16; 0: no batched run)\n"
 	    "  --drover PATH  the drover binary (default ./build/drover)\n");
 }
 
@@ -828,12 +857,14 @@ launch_parse_args(int argc, char **argv, struct launch_opts *o)
 	    {"launches", &o->launches, 1, 1000000},
 	    {"seconds", &o->seconds, 1, 3600},
 	    {"threads", &o->threads, 1, 256},
+	    {"count", &o->count, 0, 1000},
 	    {NULL, NULL, 0, 0},
 	};
 
 	o->launches = 1000;
 	o->seconds = 10;
 	o->threads = 8;
+	o->count = 16;
 	o->drover = "./build/drover";
 	return benchlib_parse_args(argc, argv, opts, &o->drover, launch_usage);
 }
