@@ -1344,6 +1344,13 @@ app_supervisor_lost(void *arg, const char *why)
 		a->parent_pid = 0;
 		a->parent_start = 0;
 		app_changed(w, a);
+		/* Its end was awaited from the supervisor (app_adopt). */
+		if (app_is_alive(a) && a->pidfd == -1) {
+			if (app_end_from_file(w, a) == -1)
+				app_end_unknown(w, a, "its supervisor died "
+				    "before saying how it ended");
+			continue;
+		}
 		n++;
 	}
 	if (n > 0)
@@ -2007,6 +2014,23 @@ app_adopt(struct worker *w, struct app *a, const struct workerstate_app *s)
 		return;
 	/* The PID alone proves nothing: the start time must match too. */
 	a->pidfd = a->pid > 1 ? app_open_pidfd(a->pid, a->start) : -1;
+	if (a->pidfd == -1 && supervisor_connected() &&
+	    s->shim_pid == supervisor_pid() &&
+	    s->shim_start == supervisor_start()) {
+		/*
+		 * Its supervisor, the one we are connected to, reaped it: it
+		 * tells how it ended (the word is in its socket, or comes with
+		 * the ends it tells each new worker), and wrote no exit file
+		 * if it told us before we read the state file.
+		 */
+		a->leader_gone = true;
+		a->supervised = true;
+		a->parent_pid = s->shim_pid;
+		a->parent_start = s->shim_start;
+		log_info("app %s: ended while the worker was away; its "
+		    "supervisor tells how", a->id);
+		return;
+	}
 	if (a->pidfd == -1) {
 		a->leader_gone = a->pid <= 1 || errno != ENOSYS;
 		/* It ended while no worker watched: the exit file says how. */

@@ -74,6 +74,7 @@ static struct {
 } sv;
 
 static void supervisor_send(struct supmsg *m, int fd);
+static void supervisor_disconnect(void);
 
 /* Send queued messages until the socket is full. */
 static void
@@ -88,6 +89,7 @@ supervisor_flush_out(void)
 				return;
 			/* The worker went: what it had not read, a next one gets. */
 			log_warn("send to the worker");
+			supervisor_disconnect();
 			return;
 		}
 		sv.out = o->next;

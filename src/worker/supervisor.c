@@ -194,12 +194,33 @@ supervisor_disconnect(void)
 	supervisor_forgets_free();
 }
 
-/* The connection is gone: say so, once, to the hooks. */
+static void supervisor_dispatch(struct supmsg *);
+
+/* Hand what came while a launch's answer was awaited to the hooks. */
+static void
+supervisor_inbox_deliver(void)
+{
+	struct supervisor_inbox *in;
+
+	while ((in = sup.inbox) != NULL) {
+		sup.inbox = in->next;
+		supervisor_dispatch(&in->m);
+		supmsg_clear(&in->m);
+		free(in);
+	}
+	sup.inbox_tail = &sup.inbox;
+}
+
+/*
+ * The connection is gone: say so, once, to the hooks, after what it said
+ * before (the ends it told are still true).
+ */
 static void
 supervisor_lost(const char *why)
 {
 	pid_t pid = sup.pid;
 
+	supervisor_inbox_deliver();
 	supervisor_disconnect();
 	log_warnx("the supervisor (pid %d) is gone: %s", (int)pid, why);
 	if (sup.hooks != NULL && sup.hooks->lost != NULL)
@@ -547,18 +568,11 @@ bad:
 void
 supervisor_input(void)
 {
-	struct supervisor_inbox *in;
 	char *why = NULL;
 	int fd, rc;
 
 	/* What came while a launch was awaited goes first, in order. */
-	while ((in = sup.inbox) != NULL) {
-		sup.inbox = in->next;
-		supervisor_dispatch(&in->m);
-		supmsg_clear(&in->m);
-		free(in);
-	}
-	sup.inbox_tail = &sup.inbox;
+	supervisor_inbox_deliver();
 	while (sup.fd != -1) {
 		struct supmsg m = { 0 };
 

@@ -67,16 +67,31 @@ def test_supervisor_runs_every_app(cluster):
     assert second not in (None, sup) and _parent(again["pid"]) == second, (sup, second)
     assert h.by_name(cluster.nodes())["w1"]["state"] == "ready"
 
-    # A worker stopped with its apps running: the supervisor stays for
-    # them, and exits once the last has ended.
-    cluster.kill_worker("w1", signal.SIGTERM)
+    # A worker killed with its apps running: the supervisor stays for them.
+    # An app that ends meanwhile is told to the next worker, which takes
+    # the same supervisor back, with its exact cause.
+    other = cluster.launch("w1", "/bin/sleep", ["600"], name="other")
+    cluster.kill_worker("w1", signal.SIGKILL)
     assert h.pid_alive(second) and h.pid_alive(again["pid"])
-    os.kill(again["pid"], signal.SIGKILL)
-    h.wait_until(lambda: not h.pid_alive(second), desc="the supervisor to exit")
-    # What ended meanwhile is in the app's exit file for the next worker.
+    os.kill(again["pid"], signal.SIGTERM)
+    h.wait_until(lambda: not h.pid_alive(again["pid"]), desc="the app's end")
+    assert h.pid_alive(second), "the supervisor went with an app still running"
     cluster.start_worker("w1")
     cluster.wait_ready("w1")
     dead = cluster.wait_dead(again["id"])
+    assert dead["cause"] == "killed by SIGTERM", dead
+    assert h.supervisor_of(wdir) == second, "the new worker did not take the supervisor back"
+    assert _parent(other["pid"]) == second
+    assert cluster.app(other["id"])["state"] in ("running", "sleeping")
+
+    # The worker stopped again, the last app ends: the supervisor writes
+    # the end in the app's exit file and exits, and the next worker reads it.
+    cluster.kill_worker("w1", signal.SIGTERM)
+    os.kill(other["pid"], signal.SIGKILL)
+    h.wait_until(lambda: not h.pid_alive(second), desc="the supervisor to exit")
+    cluster.start_worker("w1")
+    cluster.wait_ready("w1")
+    dead = cluster.wait_dead(other["id"])
     assert dead["cause"] == "killed by SIGKILL", dead
     cluster.kill_worker("w1", signal.SIGTERM)
     h.wait_until(lambda: h.supervisor_of(wdir) is None,
