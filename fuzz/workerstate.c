@@ -1,5 +1,5 @@
 /*
- * libFuzzer target for the worker's state file and the shims' exit files
+ * libFuzzer target for the worker's state file and the apps' exit files
  * (workerstate.c): both are read back from disk at start-up, so a damaged
  * file must be refused, never crash the worker. The input is also read as
  * the state file's journal (after an empty state file of generation 0),

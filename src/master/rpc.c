@@ -337,8 +337,9 @@ rpc_bye(struct master *m, struct node *n, struct msg *req)
 		free(cause);
 	if (keep) {
 		/*
-		 * A worker restart or upgrade: its apps run on under their
-		 * shims. Whether the node is lost is the heartbeats' call, as
+		 * A worker restart or upgrade: its apps run on under the
+		 * node's supervisor. Whether the node is lost is the
+		 * heartbeats' call, as
 		 * for any silence: back in time, nothing happened.
 		 */
 		log_info("node %s is restarting; its apps keep running", n->name);

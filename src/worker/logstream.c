@@ -83,10 +83,7 @@ logstream_pump(struct worker *w, struct logstream *s)
 			continue;
 		}
 		a = app_find(w, s->app);
-		/*
-		 * Following ends when the app is dead for good and its shim,
-		 * the log's writer, is gone too.
-		 */
+		/* Following ends when the app is dead for good. */
 		if (n == 0 && s->follow && a != NULL && app_output_open(a))
 			return;
 		logstream_send(w, s, NULL, 0, true);

@@ -173,7 +173,7 @@ sampler_find_root(const struct sampler_root *v, size_t n, pid_t pid)
  * The app a process belongs to: the one it descends from, or the one whose
  * session it is in (the app leader is a session leader: a daemon that
  * double-forked away from its parent is still in its session, while
- * re-parented to the shim). -1 when none.
+ * re-parented to the supervisor). -1 when none.
  */
 static long
 sampler_owner(const struct sampler_proc *procs, size_t nprocs,
@@ -254,7 +254,10 @@ sampler_cpu_rate(const struct sampler *s, const char *id,
 	prev = s->nprev > 0 ? bsearch(&key, s->prev, s->nprev,
 	    sizeof *s->prev, sampler_prev_cmp) : NULL;
 	if (prev != NULL) {
-		/* A child reaped by the shim, not the app, takes its time away. */
+		/*
+		 * A child reaped by the supervisor, not the app, takes its
+		 * time away.
+		 */
 		du = user > prev->user_ms ? user - prev->user_ms : 0;
 		ds = sys > prev->sys_ms ? sys - prev->sys_ms : 0;
 		dt = now_ms - prev->at_ms;

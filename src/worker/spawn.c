@@ -245,8 +245,8 @@ spawn_signal_group(pid_t pgid, int pidfd, int sig)
 	 * Signal 0 through the pidfd fails with ESRCH once the leader has been
 	 * reaped, when pgid may already belong to someone else. A leader that
 	 * is the caller's child cannot be reaped between this check and kill
-	 * (only the caller's loop reaps); an app's shim may reap it then, but
-	 * its pid would also have to be reused within those microseconds.
+	 * (only the caller's loop reaps); the supervisor may reap an app then,
+	 * but its pid would also have to be reused within those microseconds.
 	 */
 	if (pidfd >= 0 &&
 	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == -1)

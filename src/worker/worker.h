@@ -56,7 +56,7 @@ struct worker {
 	struct app *live;
 	struct appdirs *appdirs;     /* apps' directories made ahead */
 	struct _zhashx_t *app_index; /* id -> struct app, for app_find */
-	/* Launches whose shims are starting their apps (app_finish_starts). */
+	/* Launches the supervisor is starting (app_finish_starts). */
 	struct app_starting *starting;
 	size_t nstarting, starting_cap;
 	struct logstream *streams; /* logs being sent to the master */

@@ -1,9 +1,11 @@
 /*
  * What a worker must remember across its own restart, so it can take its
- * apps back (they run on under their shims, see shim.c): the state file
- * DIR/worker-state.json, one entry per app, and the exit file each shim
- * writes, DIR/apps/ID/exit. Parse functions take bytes, so unit tests and
- * the fuzz target can feed them anything; nothing here knows struct app.
+ * apps back (they run on under the node's supervisor, see supervisor.h):
+ * the state file DIR/worker-state.json, one entry per app, and the exit
+ * file the supervisor writes when no worker hears of an app's end,
+ * DIR/apps/ID/exit (or an older version's shim wrote). Parse functions
+ * take bytes, so unit tests and the fuzz target can feed them anything;
+ * nothing here knows struct app.
  */
 #ifndef DROVER_WORKERSTATE_H
 #define DROVER_WORKERSTATE_H
@@ -39,8 +41,12 @@ struct workerstate_app {
 	bool user_stopped;
 	long long log_max;
 	int log_keep;
-	pid_t shim_pid; /* 0: no shim runs for it */
-	unsigned long long shim_start; /* /proc starttime of the shim */
+	/*
+	 * Its parent: the node's supervisor, or an older version's shim (the
+	 * names are the state file's since then). 0: none known.
+	 */
+	pid_t shim_pid;
+	unsigned long long shim_start; /* its /proc starttime */
 	pid_t pid;			/* the app's leader, 0 if it never ran */
 	unsigned long long start;	/* /proc starttime of the leader */
 	int64_t started_at;		/* wall ms */
@@ -52,7 +58,7 @@ struct workerstate_app {
 	char cause[192];
 };
 
-/* The end of one run, as its shim recorded it. */
+/* The end of one run, as its supervisor (or shim) recorded it. */
 struct workerstate_exit {
 	pid_t pid;
 	unsigned long long start;

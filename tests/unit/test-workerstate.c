@@ -1,5 +1,5 @@
 /*
- * The worker's state file and the shims' exit files: round trips, every
+ * The worker's state file and the apps' exit files: round trips, every
  * rejection path, and the rule that a reused PID is never taken for an app
  * (matched by PID and start time, with a fake /proc).
  */
