@@ -12,38 +12,34 @@
 #include "common/xmem.h"
 #include "worker/cause.h"
 
-/* The child's step that failed, with its errno. */
+/* The child's step that failed, sent back with its errno over the pipe. */
 enum spawn_step {
-	SPAWN_STEP_NONE,
-	SPAWN_STEP_DESCRIPTORS,
+	SPAWN_STEP_DESCRIPTORS = 1,
 	SPAWN_STEP_SESSION,
 	SPAWN_STEP_CHDIR,
 	SPAWN_STEP_EXEC,
 };
 
-/*
- * Where the child says what failed: in the parent's memory, which the
- * vforked child shares, so a failure costs no pipe. The parent reads it
- * once the child has gone (exec'd or _exit'ed); step stays NONE on success.
- */
+/* Eight bytes, under PIPE_BUF: written and read whole or not at all. */
 struct spawn_report {
 	int step;
 	int err;
 };
 
-static void spawn_child(const struct spawn_request *,
-    volatile struct spawn_report *) __attribute__((noreturn));
+static void spawn_child(const struct spawn_request *, int)
+    __attribute__((noreturn));
 
 /*
  * The vforked child, up to execve. Only system calls here (no malloc, no
- * stdio, no log_*): the child runs in the parent's memory until it execs,
- * and writes nothing there but *report.
+ * stdio, no log_*): the child runs in its parent's memory until it execs.
+ * Failures go back over report_fd, the close-on-exec pipe's write end,
+ * whose closing by a successful exec is what tells the parent it worked.
  */
 static void
-spawn_child(const struct spawn_request *req, volatile struct spawn_report *report)
+spawn_child(const struct spawn_request *req, int report_fd)
 {
 	int pass[SPAWN_PASS_MAX], npass = req->npass;
-	int step = SPAWN_STEP_DESCRIPTORS;
+	struct spawn_report report;
 	struct sigaction sa;
 	sigset_t empty;
 	int fd;
@@ -52,8 +48,9 @@ spawn_child(const struct spawn_request *req, volatile struct spawn_report *repor
 	 * Every signal is still blocked (spawn_app). Reset dispositions before
 	 * the mask is emptied, so no signal can run a parent's handler in this
 	 * copy of the parent, and so none the parent ignores stays ignored in
-	 * the app (SIG_IGN survives exec). sigaction refuses SIGKILL, SIGSTOP
-	 * and the two glibc keeps for itself; those need nothing.
+	 * the app (SIG_IGN survives exec): every one, or those req->reset
+	 * names. sigaction refuses SIGKILL, SIGSTOP and the two glibc keeps
+	 * for itself; those need nothing.
 	 */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
@@ -62,6 +59,17 @@ spawn_child(const struct spawn_request *req, volatile struct spawn_report *repor
 		if (req->reset == NULL || sigismember(req->reset, sig) == 1)
 			(void)sigaction(sig, &sa, NULL);
 
+	report.step = SPAWN_STEP_DESCRIPTORS;
+	/*
+	 * The pipe end may sit on 0, 1 or 2 if the worker runs with those
+	 * closed, or where a passed descriptor goes; move it above them before
+	 * they are replaced. The old copy is overwritten by the dup2s below.
+	 */
+	if (report_fd < 3 + npass) {
+		if ((fd = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + npass)) == -1)
+			goto fail;
+		report_fd = fd;
+	}
 	/*
 	 * Passed descriptors are copied above their targets first, so that
 	 * placing one cannot overwrite another (or the log) still to be placed.
@@ -87,14 +95,18 @@ spawn_child(const struct spawn_request *req, volatile struct spawn_report *repor
 	for (int i = 0; i < npass; i++)
 		if (dup2(pass[i], 3 + i) == -1)
 			goto fail;
-	if (close_range(3 + (unsigned)npass, ~0U, 0) == -1)
+	/* Everything above the passed ones but the pipe end (exec closes it). */
+	if (report_fd > 3 + npass &&
+	    close_range(3 + (unsigned)npass, report_fd - 1, 0) == -1)
+		goto fail;
+	if (close_range(report_fd + 1, ~0U, 0) == -1)
 		goto fail;
 
-	step = SPAWN_STEP_SESSION;
+	report.step = SPAWN_STEP_SESSION;
 	if (setsid() == -1)
 		goto fail;
 	if (req->cwd != NULL) {
-		step = SPAWN_STEP_CHDIR;
+		report.step = SPAWN_STEP_CHDIR;
 		if (chdir(req->cwd) == -1)
 			goto fail;
 	}
@@ -105,12 +117,13 @@ spawn_child(const struct spawn_request *req, volatile struct spawn_report *repor
 	 */
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &empty, NULL);
-	step = SPAWN_STEP_EXEC;
+	report.step = SPAWN_STEP_EXEC;
 	execve(req->path, req->argv, req->envp);
 
 fail:
-	report->err = errno;
-	report->step = step;
+	report.err = errno;
+	/* Should this fail too, the parent reads EOF, then reaps a 127. */
+	(void)!write(report_fd, &report, sizeof report);
 	_exit(127);
 }
 
@@ -154,11 +167,11 @@ int
 spawn_app(const struct spawn_request *req, struct spawn_result *res,
 	  char **cause)
 {
-	volatile struct spawn_report report = { SPAWN_STEP_NONE, 0 };
-	struct spawn_report copy;
+	struct spawn_report report;
 	sigset_t all, old;
+	ssize_t n;
 	pid_t pid;
-	int saved;
+	int pipefd[2], saved;
 
 	res->pid = -1;
 	res->pidfd = -1;
@@ -184,15 +197,21 @@ spawn_app(const struct spawn_request *req, struct spawn_result *res,
 		errno = EBADF;
 		return -1;
 	}
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		saved = errno;
+		*cause = xasprintf("pipe: %s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
 
 	/*
 	 * vfork, as glibc's posix_spawn does: the child borrows our memory
 	 * until it execs, so no page tables are copied and a launch costs what
 	 * a raw spawn costs. That is safe because spawn_child only makes
-	 * system calls on its own stack frame and writes nothing of ours but
-	 * the report, and dispositions and the descriptor table are the
-	 * child's own (no CLONE_SIGHAND, CLONE_FILES). We are suspended until
-	 * the exec or the _exit, so the report is final when vfork returns.
+	 * system calls on its own stack frame, and dispositions and the
+	 * descriptor table are the child's own (no CLONE_SIGHAND, CLONE_FILES).
+	 * We are suspended until the exec or the _exit, so the pipe read below
+	 * returns at once.
 	 *
 	 * Block every signal across it, so the child cannot run one of our
 	 * handlers before spawn_child has reset them; the parent gets its own
@@ -202,28 +221,48 @@ spawn_app(const struct spawn_request *req, struct spawn_result *res,
 	sigprocmask(SIG_SETMASK, &all, &old);
 	pid = vfork();
 	if (pid == 0)
-		spawn_child(req, &report);
+		spawn_child(req, pipefd[1]);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pipefd[1]);
 	if (pid == -1) {
+		close(pipefd[0]);
 		*cause = xasprintf("vfork: %s", strerror(saved));
 		errno = saved;
 		return -1;
 	}
-	copy.step = report.step;
-	copy.err = report.err;
-	if (copy.step != SPAWN_STEP_NONE) {
-		/* The child has _exit'ed: leave no zombie. */
+
+	/*
+	 * Blocks until exec closes the child's end (EOF: success) or the child
+	 * reports a failure. Single-threaded, so no other fork can hold a copy
+	 * of the write end and delay the EOF.
+	 */
+	do
+		n = read(pipefd[0], &report, sizeof report);
+	while (n == -1 && errno == EINTR);
+	saved = errno;
+	close(pipefd[0]);
+
+	if (n == (ssize_t)sizeof report) {
+		/* The child has _exit'ed or is about to: leave no zombie. */
 		spawn_wait(pid);
-		*cause = spawn_report_cause(req, &copy);
-		errno = copy.err;
+		*cause = spawn_report_cause(req, &report);
+		errno = report.err;
+		return -1;
+	}
+	if (n != 0) {
+		/* No telling how far it got: make sure it runs nothing. */
+		kill(pid, SIGKILL);
+		spawn_wait(pid);
+		*cause = xasprintf("cannot read the child's report: %s",
+				   n == -1 ? strerror(saved) : "short read");
+		errno = n == -1 ? saved : EIO;
 		return -1;
 	}
 
 	/*
-	 * Only the caller's loop reaps, and it has not run since the vfork, so
-	 * pid is still this child, possibly as a zombie, which pidfd_open
-	 * accepts.
+	 * Only the worker's loop reaps, and it has not run since fork, so pid
+	 * is still this child, possibly as a zombie, which pidfd_open accepts.
 	 */
 	res->pid = pid;
 	res->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
