@@ -1717,6 +1717,16 @@ app_wait_ends(struct worker *w)
 		    left, APP_END_WAIT_MS);
 }
 
+/* Whether no app runs (so the supervisor has nothing left to watch). */
+static bool
+app_none_alive(struct worker *w)
+{
+	for (struct app *a = w->live; a != NULL; a = a->next_live)
+		if (app_is_alive(a))
+			return false;
+	return true;
+}
+
 void
 app_free_all(struct worker *w, bool kill_apps)
 {
@@ -1738,8 +1748,11 @@ app_free_all(struct worker *w, bool kill_apps)
 	}
 	/* Without kill_apps the apps run on: the next worker adopts them. */
 	app_save_state(w, true);
-	/* The supervisor has told the last worker all it will: it may go. */
-	supervisor_disconnect();
+	/*
+	 * The supervisor has told this worker all it will: it may go, and
+	 * exits if no app is left (then reaped here, if it is our child).
+	 */
+	supervisor_disconnect(app_none_alive(w));
 	if (w->journal_fd != -1)
 		close(w->journal_fd);
 	w->journal_fd = -1;

@@ -12,9 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -182,12 +184,24 @@ supervisor_forgets_free(void)
 	sup.nforgets = 0;
 }
 
+/* How long a stopping worker waits for the supervisor it leaves to exit. */
+#define SUPERVISOR_EXIT_WAIT_MS 2000
+
 void
-supervisor_disconnect(void)
+supervisor_disconnect(bool wait_exit)
 {
-	if (sup.fd != -1)
+	int64_t deadline = util_now_ms() + SUPERVISOR_EXIT_WAIT_MS;
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	bool connected = sup.fd != -1;
+	pid_t pid = sup.pid;
+
+	if (connected)
 		close(sup.fd);
 	sup.fd = -1;
+	/* Only ours to reap: an adopted one is init's child (ECHILD). */
+	while (wait_exit && connected && pid > 1 &&
+	    waitpid(pid, NULL, WNOHANG) == 0 && util_now_ms() < deadline)
+		nanosleep(&ts, NULL);
 	sup.pid = 0;
 	sup.start = 0;
 	supervisor_inbox_free();
@@ -221,7 +235,7 @@ supervisor_lost(const char *why)
 	pid_t pid = sup.pid;
 
 	supervisor_inbox_deliver();
-	supervisor_disconnect();
+	supervisor_disconnect(false);
 	log_warnx("the supervisor (pid %d) is gone: %s", (int)pid, why);
 	if (sup.hooks != NULL && sup.hooks->lost != NULL)
 		sup.hooks->lost(sup.arg, why);
@@ -378,7 +392,7 @@ supervisor_connect(const char *dir, const struct supervisor_hooks *hooks,
 	char *why = NULL;
 	int dirfd, rc;
 
-	supervisor_disconnect();
+	supervisor_disconnect(false);
 	sup.hooks = hooks;
 	sup.arg = arg;
 	if ((dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1) {

@@ -112,8 +112,11 @@ void supervisor_flush(void);
 
 /*
  * Close the connection (the worker stops). With no app left, the
- * supervisor exits; otherwise it runs on, for the next worker.
+ * supervisor exits; otherwise it runs on, for the next worker. With
+ * wait_exit (no app is left), wait a little for it to exit and reap it,
+ * if this worker started it: a worker that exits first leaves it to init
+ * to reap.
  */
-void supervisor_disconnect(void);
+void supervisor_disconnect(bool wait_exit);
 
 #endif
