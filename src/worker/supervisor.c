@@ -15,6 +15,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -325,8 +326,13 @@ supervisor_start_one(const char *dir, int dirfd, const struct sockaddr_un *addr,
 		    SUPERVISOR_SOCKET, strerror(errno));
 		return -1;
 	}
+	/*
+	 * Whoever can connect can start any program as the worker's user:
+	 * only that user, whatever the umask or the dir's mode.
+	 */
 	if ((l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1 ||
 	    bind(l, (const struct sockaddr *)addr, sizeof *addr) == -1 ||
+	    fchmodat(dirfd, SUPERVISOR_SOCKET, 0600, 0) == -1 ||
 	    listen(l, 8) == -1) {
 		*cause = xasprintf("cannot listen on %s/%s: %s", dir,
 		    SUPERVISOR_SOCKET, strerror(errno));

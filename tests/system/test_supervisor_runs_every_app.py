@@ -8,6 +8,7 @@ supervisor with no worker and no app left exits by itself."""
 
 import os
 import signal
+import stat
 
 import drover_harness as h
 
@@ -26,6 +27,9 @@ def test_supervisor_runs_every_app(cluster):
     wdir = os.path.realpath(cluster.worker_dirs["w1"])
     sup = h.wait_until(lambda: h.supervisor_of(wdir), desc="the supervisor")
     assert _parent(sup) == worker, "the supervisor is not the worker's child"
+    # Whoever connects may start programs: the worker's user alone can.
+    st = os.stat(os.path.join(wdir, "supervisor.sock"))
+    assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
 
     apps = [cluster.launch("w1", "/bin/sleep", ["600"], name="sleeper") for _ in range(3)]
     for app in apps:
