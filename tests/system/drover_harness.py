@@ -449,6 +449,12 @@ class Cluster:
         ns = self.master_ns
         sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", ns, "link", "add", self.bridge, "type", "bridge")
+        # A bridge takes the lowest MAC of its ports unless given one: a
+        # port added or removed (the fault rig's relay) would change the
+        # master's MAC under the workers' ARP caches, and cut every worker
+        # off for as long as those take to expire (about a minute).
+        sh("ip", "-n", ns, "link", "set", self.bridge, "address",
+           "02:00:0a:d5:%02x:01" % (self.subnet % 256))
         sh("ip", "-n", ns, "addr", "add", self.master_host + "/24", "dev", self.bridge)
         sh("ip", "-n", ns, "link", "set", self.bridge, "up")
 
