@@ -374,33 +374,27 @@ supervisor_disconnect(void)
 static void
 supervisor_read_worker(void)
 {
-	static char buf[SUPMSG_MAX];
-
 	while (sv.conn != -1) {
 		struct supmsg m = { 0 };
 		char *cause = NULL;
-		int fd = -1;
-		ssize_t n;
+		int fd = -1, rc;
 
-		n = util_recv_msg(sv.conn, buf, sizeof buf, &fd, MSG_DONTWAIT);
-		if (n == -1 && errno == EAGAIN)
+		rc = supmsg_recv(sv.conn, &m, &fd, MSG_DONTWAIT, &cause);
+		if (rc == -1 && errno == EAGAIN)
 			return;
-		if (n == -1 && errno == EMSGSIZE) {
-			log_warnx("a message from the worker over %d bytes: "
-			    "dropped", SUPMSG_MAX);
+		if (rc == -1 && (errno == EMSGSIZE || errno == EBADMSG)) {
+			log_warnx("a message from the worker dropped: %s",
+			    cause != NULL ? cause : "over the size limit");
+			free(cause);
 			continue;
 		}
-		if (n <= 0) {
-			if (n == -1)
+		if (rc <= 0) {
+			if (rc == -1)
 				log_warn("read from the worker");
 			supervisor_disconnect();
 			return;
 		}
-		if (supmsg_split(&m, xmemdup(buf, (size_t)n), (size_t)n,
-		    &cause) == -1) {
-			log_warnx("%s", cause);
-			free(cause);
-		} else if (strcmp(supmsg_name(&m), "launch") == 0)
+		if (strcmp(supmsg_name(&m), "launch") == 0)
 			supervisor_launch(&m);
 		else if (strcmp(supmsg_name(&m), "launch-memfd") == 0 &&
 		    fd != -1)
@@ -427,6 +421,8 @@ supervisor_accept(void)
 {
 	struct supmsg m = { 0 };
 	unsigned long long start = 0;
+	struct run **v;
+	size_t n = 0, k = 0;
 	int fd;
 
 	if ((fd = accept4(sv.listen_fd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
@@ -447,34 +443,31 @@ supervisor_accept(void)
 	supmsg_addf(&m, "%llu", start);
 	supmsg_add_usage(&m, &sv.children);
 	supervisor_send(&m, -1);
-	/* Oldest first, as they happened. */
-	for (int pass = 0; pass < 2; pass++) {
-		struct run **v;
-		size_t n = 0, k = 0;
-
-		for (struct run *r = sv.runs; r != NULL; r = r->next)
-			n++;
-		v = xcalloc(n + 1, sizeof *v);
-		for (struct run *r = sv.runs; r != NULL; r = r->next)
-			v[n - 1 - k++] = r;
-		for (size_t i = 0; i < n; i++) {
-			struct run *r = v[i];
-
-			if (pass == 0 && !r->ended) {
-				supmsg_add(&m, "live");
-				supmsg_add(&m, r->id);
-				supmsg_addf(&m, "%d", (int)r->pid);
-				supmsg_addf(&m, "%llu", r->start);
-				supervisor_send(&m, -1);
-			} else if (pass == 1 && r->ended) {
-				struct supmsg_end e = supervisor_end_of(r);
-
-				supmsg_format_end(&m, &e);
-				supervisor_send(&m, -1);
-			}
-		}
-		free(v);
+	/* Oldest first, as they happened: the apps that run, then the ends. */
+	for (struct run *r = sv.runs; r != NULL; r = r->next)
+		n++;
+	v = xcalloc(n + 1, sizeof *v);
+	for (struct run *r = sv.runs; r != NULL; r = r->next)
+		v[n - 1 - k++] = r;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->ended)
+			continue;
+		supmsg_add(&m, "live");
+		supmsg_add(&m, v[i]->id);
+		supmsg_addf(&m, "%d", (int)v[i]->pid);
+		supmsg_addf(&m, "%llu", v[i]->start);
+		supervisor_send(&m, -1);
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct supmsg_end e;
+
+		if (!v[i]->ended)
+			continue;
+		e = supervisor_end_of(v[i]);
+		supmsg_format_end(&m, &e);
+		supervisor_send(&m, -1);
+	}
+	free(v);
 }
 
 int

@@ -136,28 +136,24 @@ supervisor_input_waiting(void)
 static int
 supervisor_recv(struct supmsg *m, int *fd, int timeout_ms, char **why)
 {
-	static char buf[SUPMSG_MAX];
 	struct pollfd p = { sup.fd, POLLIN, 0 };
 	char *cause = NULL;
-	ssize_t n;
+	int rc;
 
 	*fd = -1;
 	if (timeout_ms > 0 && poll(&p, 1, timeout_ms) == 0)
 		return 0;
-	n = util_recv_msg(sup.fd, buf, sizeof buf, fd, MSG_DONTWAIT);
-	if (n == -1 && errno == EAGAIN)
-		return 0;
-	if (n <= 0) {
-		*why = n == 0 ? xstrdup("it closed the connection") :
-		    xasprintf("reading from it failed: %s", strerror(errno));
-		return -1;
-	}
-	if (supmsg_split(m, xmemdup(buf, (size_t)n), (size_t)n, &cause) == 0)
+	if ((rc = supmsg_recv(sup.fd, m, fd, MSG_DONTWAIT, &cause)) == 1)
 		return 1;
-	*why = cause;
-	if (*fd != -1)
-		close(*fd);
-	*fd = -1;
+	if (rc == -1 && errno == EAGAIN)
+		return 0;
+	if (rc == 0)
+		*why = xstrdup("it closed the connection");
+	else if (errno == EBADMSG)
+		*why = cause;
+	else
+		*why = xasprintf("reading from it failed: %s",
+		    strerror(errno));
 	return -1;
 }
 

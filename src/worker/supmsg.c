@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/util.h"
 #include "common/xmem.h"
 
 static void
@@ -103,6 +105,23 @@ supmsg_split(struct supmsg *m, char *data, size_t len, char **cause)
 		start = i + 1;
 	}
 	return 0;
+}
+
+int
+supmsg_recv(int sock, struct supmsg *m, int *fd, int flags, char **cause)
+{
+	static char buf[SUPMSG_MAX];
+	ssize_t n;
+
+	if ((n = util_recv_msg(sock, buf, sizeof buf, fd, flags)) <= 0)
+		return (int)n;
+	if (supmsg_split(m, xmemdup(buf, (size_t)n), (size_t)n, cause) == 0)
+		return 1;
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+	errno = EBADMSG;
+	return -1;
 }
 
 const char *

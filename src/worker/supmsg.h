@@ -96,6 +96,16 @@ void supmsg_clear(struct supmsg *);
  * not a message: empty, not ending in a NUL, or too many fields.
  */
 int supmsg_split(struct supmsg *, char *data, size_t len, char **cause);
+/*
+ * Read one message from sock into *m (split), with the descriptor passed
+ * along in *fd (close-on-exec, the caller's; -1: none), flags added to
+ * the receive's (MSG_DONTWAIT). Returns 1; 0 when the peer closed the
+ * socket; -1 with errno: EAGAIN (none now), EMSGSIZE (one over SUPMSG_MAX,
+ * dropped), EBADMSG (bytes that are no message: *cause, caller frees), or
+ * the receive's.
+ */
+int supmsg_recv(int sock, struct supmsg *m, int *fd, int flags,
+    char **cause);
 /* The message's name (its first field). */
 const char *supmsg_name(const struct supmsg *);
 
