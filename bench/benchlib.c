@@ -2,6 +2,7 @@
  * benchlib: children, temporary directories, ports, the REST API, /proc
  * readings and statistics for the benchmark programs (see benchlib.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -315,6 +316,148 @@ benchlib_cpu_pct(const struct benchlib_sample *a,
 		return 0;
 	return (double)(b->ticks - a->ticks) / (double)sysconf(_SC_CLK_TCK) *
 	       100.0 * 1e6 / (double)(b->t_us - a->t_us);
+}
+
+/* ---- waiting for a CPU ----------------------------------------------------
+ */
+
+/* The parent of each process, from /proc/PID/stat; 0 where unreadable. */
+static pid_t
+benchlib_parent_of(pid_t pid)
+{
+	char path[64], *text, *p;
+	int ppid = 0;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((text = util_read_file(path, 4096, NULL)) == NULL)
+		return 0;
+	if ((p = strrchr(text, ')')) == NULL ||
+	    sscanf(p + 1, " %*c %d", &ppid) != 1)
+		ppid = 0;
+	free(text);
+	return (pid_t)ppid;
+}
+
+/* Append each thread of pid with its run-queue delay to w. */
+static void
+benchlib_waits_add(struct benchlib_waits *w, size_t *cap, pid_t pid)
+{
+	char path[96], *text;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		unsigned long long on_cpu, waited;
+		int tid = atoi(e->d_name);
+
+		if (tid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat",
+			 (int)pid, tid);
+		if ((text = util_read_file(path, 256, NULL)) == NULL)
+			continue;
+		if (sscanf(text, "%llu %llu", &on_cpu, &waited) == 2) {
+			if (w->n == *cap) {
+				*cap = *cap ? *cap * 2 : 64;
+				w->threads = xreallocarray(w->threads, *cap,
+							   sizeof *w->threads);
+			}
+			w->threads[w->n].tid = (pid_t)tid;
+			w->threads[w->n++].ns = waited;
+		}
+		free(text);
+	}
+	closedir(d);
+}
+
+static int
+benchlib_wait_cmp(const void *a, const void *b)
+{
+	pid_t x = ((const struct benchlib_wait *)a)->tid;
+	pid_t y = ((const struct benchlib_wait *)b)->tid;
+
+	return (x > y) - (x < y);
+}
+
+void
+benchlib_waits_read(struct benchlib_waits *w)
+{
+	pid_t *tree = NULL, *procs = NULL, *parents = NULL;
+	size_t ntree = 0, nprocs = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	w->n = 0;
+	w->threads = NULL;
+	/* Every process and its parent, then the tree under this one. */
+	if ((d = opendir("/proc")) != NULL) {
+		size_t pcap = 0;
+
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			if (nprocs == pcap) {
+				pcap = pcap ? pcap * 2 : 256;
+				procs = xreallocarray(procs, pcap,
+						      sizeof *procs);
+				parents = xreallocarray(parents, pcap,
+							sizeof *parents);
+			}
+			procs[nprocs] = (pid_t)atoi(e->d_name);
+			parents[nprocs] = benchlib_parent_of(procs[nprocs]);
+			nprocs++;
+		}
+		closedir(d);
+	}
+	tree = xcalloc(nprocs + 1, sizeof *tree);
+	tree[ntree++] = getpid();
+	for (size_t i = 0; i < ntree; i++)
+		for (size_t k = 0; k < nprocs; k++)
+			if (parents[k] == tree[i])
+				tree[ntree++] = procs[k];
+	for (size_t i = 0; i < ntree; i++)
+		benchlib_waits_add(w, &cap, tree[i]);
+	qsort(w->threads, w->n, sizeof *w->threads, benchlib_wait_cmp);
+	free(tree);
+	free(procs);
+	free(parents);
+}
+
+unsigned long long
+benchlib_waits_between(const struct benchlib_waits *a,
+		       const struct benchlib_waits *b)
+{
+	unsigned long long sum = 0;
+	size_t i = 0, k = 0;
+
+	/*
+	 * Threads that started or ended in between are left out: a program
+	 * spawned and gone has no first reading to subtract.
+	 */
+	while (i < a->n && k < b->n) {
+		if (a->threads[i].tid < b->threads[k].tid) {
+			i++;
+		} else if (a->threads[i].tid > b->threads[k].tid) {
+			k++;
+		} else {
+			if (b->threads[k].ns > a->threads[i].ns)
+				sum += b->threads[k].ns - a->threads[i].ns;
+			i++;
+			k++;
+		}
+	}
+	return sum;
+}
+
+void
+benchlib_waits_free(struct benchlib_waits *w)
+{
+	free(w->threads);
+	w->threads = NULL;
+	w->n = 0;
 }
 
 /* ---- children --------------------------------------------------------------

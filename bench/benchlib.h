@@ -106,6 +106,28 @@ int benchlib_sample(pid_t pid, struct benchlib_sample *s);
 double benchlib_cpu_pct(const struct benchlib_sample *a,
 			const struct benchlib_sample *b);
 
+/*
+ * Time spent waiting for a CPU: the second field of each thread's
+ * /proc/PID/task/TID/schedstat (run-queue delay), read for this process and
+ * every process under it. Of a latency, the part its threads spent
+ * runnable but not running; on a busy or small machine, the part that no
+ * code path can cut.
+ */
+struct benchlib_waits {
+	size_t n;
+	struct benchlib_wait {
+		pid_t tid;
+		unsigned long long ns;
+	} *threads; /* sorted by tid */
+};
+
+/* Read the run-queue delay of every thread of this process's tree. */
+void benchlib_waits_read(struct benchlib_waits *w);
+/* Nanoseconds waited from a to b by the threads present in both. */
+unsigned long long benchlib_waits_between(const struct benchlib_waits *a,
+					  const struct benchlib_waits *b);
+void benchlib_waits_free(struct benchlib_waits *w);
+
 /* ---- children ---------------------------------------------------------- */
 
 /* One process we started: the master, a worker, or a command. */

@@ -13,7 +13,8 @@
  *     ZeroMQ with CURVE, a spawn (directly, and through a supervisor
  *     process as drover's) and a durable write, nothing else; and that
  *     path and the raw spawn again with exit-only in place of /bin/true, a
- *     program with no C library to start up;
+ *     program with no C library to start up; and for drover and the
+ *     path, how long their threads waited for a CPU (schedstat);
  * (b) throughput: launches per second across both workers from K client
  *     threads, one launch per request, beside posix_spawn + waitpid in a
  *     loop on one thread per CPU; then the same with N launches per
@@ -98,6 +99,7 @@ struct launch {
 
 struct launch_result {
 	struct benchlib_stats drover_lat, raw_lat;
+	double drover_waited_ms; /* per launch, this process tree's CPU wait */
 	struct benchlib_stats raw_sync; /* fdatasync in the master's state dir */
 	struct pathfloor_result floor; /* the same path without drover */
 	bool floor_ran;
@@ -243,6 +245,7 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 	char *url = xasprintf("%s/v1/apps", l->cl.api_base);
 	static const char body[] = "{\"node\":\"b1\",\"path\":\"/bin/true\"}";
 	double *v = xcalloc((size_t)l->o.launches, sizeof *v);
+	struct benchlib_waits before = { 0 }, after = { 0 };
 	size_t n = 0;
 	int rc = -1;
 
@@ -250,6 +253,8 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 		int64_t t0, t1;
 		long status;
 
+		if (i == LAUNCH_WARMUP)
+			benchlib_waits_read(&before);
 		if (atomic_load(&benchlib_interrupted))
 			goto out;
 		t0 = util_now_us();
@@ -268,6 +273,9 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 		if (i >= LAUNCH_WARMUP)
 			v[n++] = (double)(t1 - t0) / 1000.0;
 	}
+	benchlib_waits_read(&after);
+	r->drover_waited_ms = n == 0 ? 0 :
+	    (double)benchlib_waits_between(&before, &after) / 1e6 / (double)n;
 	benchlib_stats_of(v, n, &r->drover_lat);
 
 	if (launch_time_spawn("/bin/true", l->o.launches, &r->raw_lat) == -1)
@@ -305,6 +313,8 @@ launch_latency(struct launch *l, struct benchlib_http *h, struct launch_result *
 	launch_floors(l, r);
 	rc = 0;
 out:
+	benchlib_waits_free(&before);
+	benchlib_waits_free(&after);
 	free(v);
 	free(url);
 	return rc;
@@ -752,6 +762,12 @@ launch_print_floor(const struct launch_result *r)
 	launch_print_path(&r->floor, r->raw_lat.p50);
 	printf("; drover's own %+.3f ms\n",
 	       r->drover_lat.p50 - r->floor.supervised.p50);
+	printf("  waiting for a CPU, per launch (run-queue delay summed over "
+	       "the threads of this program and the processes under it, "
+	       "which wait side by side): drover %.3f ms, the path without "
+	       "drover %.3f ms, through a supervisor %.3f ms\n",
+	       r->drover_waited_ms,
+	       r->floor.whole_waited_ms, r->floor.supervised_waited_ms);
 	if (!r->bare_ran) {
 		printf("  the same, spawning exit-only: not measured: %s\n",
 		       r->bare_error);

@@ -252,18 +252,26 @@ pathfloor_echo(struct pathfloor *pf, char *err, size_t errlen)
 	return -1;
 }
 
-/* Time n exchanges by once (after the warm-up) into s. */
+/*
+ * Time n exchanges by once (after the warm-up) into s; into waited_ms,
+ * unless NULL, the time this process tree spent waiting for a CPU per
+ * exchange.
+ */
 static int
 pathfloor_time(struct pathfloor *pf, int (*once)(struct pathfloor *, char *,
-    size_t), int n, struct benchlib_stats *s, char *err, size_t errlen)
+    size_t), int n, struct benchlib_stats *s, double *waited_ms, char *err,
+    size_t errlen)
 {
 	double *v = xcalloc((size_t)n, sizeof *v);
+	struct benchlib_waits before = { 0 }, after = { 0 };
 	size_t got = 0;
 	int rc = -1;
 
 	for (int i = 0; i < PATHFLOOR_WARMUP + n; i++) {
 		int64_t t0;
 
+		if (i == PATHFLOOR_WARMUP && waited_ms != NULL)
+			benchlib_waits_read(&before);
 		if (pathfloor_interrupted(err, errlen))
 			goto out;
 		t0 = util_now_us();
@@ -272,9 +280,17 @@ pathfloor_time(struct pathfloor *pf, int (*once)(struct pathfloor *, char *,
 		if (i >= PATHFLOOR_WARMUP)
 			v[got++] = (double)(util_now_us() - t0) / 1000.0;
 	}
+	if (waited_ms != NULL) {
+		benchlib_waits_read(&after);
+		*waited_ms = got == 0 ? 0 :
+		    (double)benchlib_waits_between(&before, &after) / 1e6 /
+		    (double)got;
+	}
 	benchlib_stats_of(v, got, s);
 	rc = 0;
 out:
+	benchlib_waits_free(&before);
+	benchlib_waits_free(&after);
 	free(v);
 	return rc;
 }
@@ -375,7 +391,8 @@ pathfloor_measure(const char *dir, const char *program, int n,
 	if (pf.spawner == 0)
 		pathfloor_spawner(zmq_port, pub, program);
 	if (pathfloor_connect(&pf, zmq_port, sec, err, errlen) == -1 ||
-	    pathfloor_time(&pf, pathfloor_echo, n, &r->zmq, err, errlen) == -1)
+	    pathfloor_time(&pf, pathfloor_echo, n, &r->zmq, NULL, err,
+	    errlen) == -1)
 		goto out;
 
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
@@ -400,15 +417,17 @@ pathfloor_measure(const char *dir, const char *program, int n,
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)PATHFLOOR_TIMEOUT_MS);
 
 	pf.forward = NULL;
-	if (pathfloor_time(&pf, pathfloor_post, n, &r->http, err, errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->http, NULL, err,
+	    errlen) == -1)
 		goto out;
 	/* The handler's thread has the socket now; this one waits on curl. */
 	pf.forward = "spawn";
-	if (pathfloor_time(&pf, pathfloor_post, n, &r->whole, err, errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->whole,
+	    &r->whole_waited_ms, err, errlen) == -1)
 		goto out;
 	pf.forward = "super";
-	if (pathfloor_time(&pf, pathfloor_post, n, &r->supervised, err,
-	    errlen) == -1)
+	if (pathfloor_time(&pf, pathfloor_post, n, &r->supervised,
+	    &r->supervised_waited_ms, err, errlen) == -1)
 		goto out;
 	rc = 0;
 out:

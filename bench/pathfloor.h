@@ -21,6 +21,8 @@ struct pathfloor_result {
 	struct benchlib_stats whole; /* HTTP -> ZeroMQ -> spawn -> back, synced */
 	/* The same, spawned by a supervisor process over a socket. */
 	struct benchlib_stats supervised;
+	/* Per launch of those two: this process tree's wait for a CPU. */
+	double whole_waited_ms, supervised_waited_ms;
 };
 
 /*
