@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ struct api {
 	struct api_request **to_release;
 	size_t nrelease;
 	size_t cap;
+	size_t live;   /* requests begun and not yet completed */
+	bool draining; /* the master stops: new requests get a 503 */
 };
 
 /* The context of a request whose request line holds a raw NUL byte. */
@@ -407,6 +410,7 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req->path = xstrdup(url);
 		req->started_us = util_now_us();
 		*con_cls = req;
+		api->live++;
 		api_find_stream_route(req);
 		return MHD_YES;
 	}
@@ -452,6 +456,8 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		reply = req->reply;
 		req->reply = NULL;
 		status = req->status;
+	} else if (api->draining) {
+		status = api_error(&reply, 503, "the master is shutting down");
 	} else {
 		uint64_t writes = db_writes(api->master->db);
 
@@ -486,13 +492,18 @@ static void
 api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct api *api = cls;
 	struct api_request *req = *con_cls;
 
-	(void)cls;
 	(void)conn;
 	(void)toe;
-	if (req == NULL)
+	/*
+	 * The marker, not a request, when the client left after a request
+	 * line with a NUL byte and before the handler ever ran.
+	 */
+	if (req == NULL || (void *)req == (void *)&api_bad_request_line)
 		return;
+	api->live--;
 	if (req->ctx != NULL && req->ctx_free != NULL)
 		req->ctx_free(req->ctx);
 	for (int i = 0; i < API_PARAMS_MAX; i++)
@@ -659,4 +670,29 @@ void
 api_run(struct api *api)
 {
 	MHD_run(api->daemon);
+}
+
+void
+api_drain(struct api *api, int timeout_ms)
+{
+	int64_t deadline = util_now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = api_fd(api), .events = POLLIN };
+
+	api->draining = true;
+	api_release(api);
+	MHD_run(api->daemon);
+	while (api->live > 0 && util_now_ms() < deadline) {
+		long wait = api_timeout_ms(api);
+		int64_t left = deadline - util_now_ms();
+
+		if (wait < 0 || wait > left)
+			wait = left;
+		if (wait > 0 && poll(&pfd, 1, (int)wait) == -1 &&
+		    errno != EINTR)
+			break;
+		MHD_run(api->daemon);
+	}
+	if (api->live > 0)
+		log_info("stopping with %zu REST request%s unanswered",
+		    api->live, api->live == 1 ? "" : "s");
 }

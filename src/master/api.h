@@ -70,6 +70,12 @@ int api_fd(struct api *);
 long api_timeout_ms(struct api *);
 /* Do all the work that is ready; never blocks. */
 void api_run(struct api *);
+/*
+ * The master stops: release every held answer and serve until each
+ * request begun has its answer out, for at most timeout_ms. Requests that
+ * arrive meanwhile are answered 503.
+ */
+void api_drain(struct api *, int timeout_ms);
 
 /* Handler helpers. Each returns the status so handlers can `return api_error(...)`. */
 int api_error(json_t **reply, int status, const char *fmt, ...)

@@ -45,6 +45,11 @@
  * each app's end cost one, on the loop that answers the next launch.
  */
 #define MASTER_COMMIT_DELAY_MS 100
+/*
+ * How long a stopping master keeps serving the answers it holds, so that
+ * no client is cut off without one; a slow reader is not waited for longer.
+ */
+#define MASTER_DRAIN_MS 2000
 
 static void
 master_usage(FILE *f)
@@ -750,7 +755,8 @@ master_main(int argc, char **argv)
 		snprintf(failure, sizeof failure, "%s", db_failure(m.db));
 		api_refuse_held(m.api, 503, refusal);
 	}
-	api_run(m.api);
+	/* The answers go out before the API closes, not into closed sockets. */
+	api_drain(m.api, MASTER_DRAIN_MS);
 	api_stop(m.api);
 	app_registry_free(m.apps);
 	api_uploads_free_all(&m);

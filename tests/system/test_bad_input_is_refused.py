@@ -494,6 +494,40 @@ def test_url_beyond_the_header_limit_is_refused(w):
     assert w.snapshot() == before
 
 
+@pytest.mark.parametrize("partial", [
+    pytest.param(b"GET /v1/apps/x\x00y HTTP/1.1\r\nHost: 127.0.0.1\r\n", id="nul-in-url"),
+    pytest.param(b"GET /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\n", id="headers"),
+    pytest.param(b"POST /v1/apps HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n"
+                 b"\r\n{\"node\"", id="body"),
+])
+def test_client_gone_mid_request_leaves_the_master_serving(w, partial):
+    """A client that goes away in the middle of a request costs the master
+    nothing, whatever it had sent (a NUL byte in the URL is caught as soon as
+    the request line is in, before the headers): the master closes its end,
+    still answers, and nothing changed."""
+    before = w.snapshot()
+    s = socket.create_connection(("127.0.0.1", w.c.api_port), timeout=30)
+    try:
+        s.sendall(partial)
+        client_port = s.getsockname()[1]
+        h.wait_until(lambda: _master_holds(w, client_port), desc="the master to accept")
+    finally:
+        s.close()
+    h.wait_until(lambda: not _master_holds(w, client_port) or not w.c.master.alive(),
+                 desc="the master to close its end")
+    assert w.c.master.alive(), w.c.master.describe()
+    assert w.snapshot() == before
+
+
+def _master_holds(w, client_port):
+    """Whether the master has a descriptor for its end of the connection
+    from client_port."""
+    out = subprocess.run(["ss", "-Htnp", "state", "all", "( sport = :%d and dport = :%d )"
+                          % (w.c.api_port, client_port)],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    return "pid=%d," % w.c.master.pid in out
+
+
 # ---- the CLI -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv", [
