@@ -29,8 +29,8 @@ struct api {
 	struct api_request **to_release;
 	size_t nrelease;
 	size_t cap;
-	size_t live;   /* requests begun and not yet completed */
-	bool draining; /* the master stops: new requests get a 503 */
+	size_t answering; /* requests routed and not yet completed */
+	bool draining;	  /* the master stops: new requests get a 503 */
 };
 
 /* The context of a request whose request line holds a raw NUL byte. */
@@ -410,7 +410,6 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req->path = xstrdup(url);
 		req->started_us = util_now_us();
 		*con_cls = req;
-		api->live++;
 		api_find_stream_route(req);
 		return MHD_YES;
 	}
@@ -457,11 +456,14 @@ api_on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		req->reply = NULL;
 		status = req->status;
 	} else if (api->draining) {
+		req->routed = true;
+		api->answering++;
 		status = api_error(&reply, 503, "the master is shutting down");
 	} else {
 		uint64_t writes = db_writes(api->master->db);
 
 		req->routed = true;
+		api->answering++;
 		status = api_dispatch(req, &reply);
 		if (status == API_PENDING)
 			return MHD_YES;
@@ -503,7 +505,8 @@ api_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	 */
 	if (req == NULL || (void *)req == (void *)&api_bad_request_line)
 		return;
-	api->live--;
+	if (req->routed)
+		api->answering--;
 	if (req->ctx != NULL && req->ctx_free != NULL)
 		req->ctx_free(req->ctx);
 	for (int i = 0; i < API_PARAMS_MAX; i++)
@@ -681,7 +684,13 @@ api_drain(struct api *api, int timeout_ms)
 	api->draining = true;
 	api_release(api);
 	MHD_run(api->daemon);
-	while (api->live > 0 && util_now_ms() < deadline) {
+	/*
+	 * Only requests with an answer due are waited for: one still being
+	 * received may come from a client long gone (libmicrohttpd notices a
+	 * close that came with the last bytes only at its timeout), and gets
+	 * its 503 if its last bytes arrive meanwhile.
+	 */
+	while (api->answering > 0 && util_now_ms() < deadline) {
 		long wait = api_timeout_ms(api);
 		int64_t left = deadline - util_now_ms();
 
@@ -692,7 +701,7 @@ api_drain(struct api *api, int timeout_ms)
 			break;
 		MHD_run(api->daemon);
 	}
-	if (api->live > 0)
-		log_info("stopping with %zu REST request%s unanswered",
-		    api->live, api->live == 1 ? "" : "s");
+	if (api->answering > 0)
+		log_info("stopping with %zu REST answer%s not sent",
+		    api->answering, api->answering == 1 ? "" : "s");
 }

@@ -30,7 +30,7 @@ struct api_request {
 	char *body;
 	size_t body_len;
 	bool body_too_large;
-	bool routed;	/* the handler ran */
+	bool routed;	/* the handler ran (or a 503 as the master stops) */
 	const char *endpoint; /* the route's pattern, for metrics */
 	int64_t started_us;
 	bool suspended;
@@ -72,8 +72,8 @@ long api_timeout_ms(struct api *);
 void api_run(struct api *);
 /*
  * The master stops: release every held answer and serve until each
- * request begun has its answer out, for at most timeout_ms. Requests that
- * arrive meanwhile are answered 503.
+ * routed request has its answer out, for at most timeout_ms. Requests
+ * that arrive meanwhile are answered 503.
  */
 void api_drain(struct api *, int timeout_ms);
 
