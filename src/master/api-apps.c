@@ -418,6 +418,8 @@ api_apps_place(struct api_request *req, const struct launch_spec *ls,
     char **placements, json_t **reply)
 {
 	const char *src = ls->artifact != NULL ? ls->artifact : ls->path;
+	struct sched_usage *usage;
+	const char *name;
 	struct node *n;
 	char *why = NULL;
 	bool never;
@@ -430,21 +432,25 @@ api_apps_place(struct api_request *req, const struct launch_spec *ls,
 			nodes[k] = n;
 		return 0;
 	}
+	name = ls->name != NULL ? ls->name : strrchr(src, '/') != NULL ?
+	    strrchr(src, '/') + 1 : src;
+	usage = sched_usage_new(req->master, name);
 	for (size_t k = 0; k < count; k++) {
 		struct sched_want want = {
-			.name = ls->name != NULL ? ls->name :
-			    strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 :
-			    src,
+			.name = name,
 			.artifact = ls->artifact,
 			.cpu = ls->cpu,
 			.mem_mb = ls->mem_mb,
-			.planned = nodes,
-			.nplanned = k,
+			.usage = usage,
 		};
 
 		if ((nodes[k] = sched_place(req->master, &want, &placements[k],
-		    &why, &never)) != NULL)
+		    &why, &never)) != NULL) {
+			sched_usage_add(usage, nodes[k]->name, ls->cpu,
+			    ls->mem_mb);
 			continue;
+		}
+		sched_usage_free(usage);
 		/* Nothing is sent unless every instance has its place. */
 		if (batched)
 			status = api_error(reply, never ? 422 : 409, "%s: %zu of "
@@ -458,6 +464,7 @@ api_apps_place(struct api_request *req, const struct launch_spec *ls,
 		free(why);
 		return status;
 	}
+	sched_usage_free(usage);
 	return 0;
 }
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <czmq.h>
+
 #include "common/jsonx.h"
 #include "common/log.h"
 #include "common/msg.h"
@@ -37,29 +39,87 @@ struct sched_copy {
 
 static void sched_move(struct master *, struct app_record *, const char *);
 
-/* What node's live apps reserve, and how many of them are called name. */
+/* What one node's live apps reserve, and how many are called the name. */
+struct sched_node_usage {
+	double cpu;
+	long long mem_mb;
+	int same;
+};
+
+struct sched_usage {
+	zhashx_t *by_node; /* node name -> struct sched_node_usage */
+};
+
 static void
-sched_reserved(struct master *m, const char *node, const char *name,
-    double *cpu, long long *mem_mb, int *same)
+sched_node_usage_free(void **item)
 {
-	json_t *apps = app_list(m->apps, node, false, util_wall_ms()), *a;
-	size_t i;
+	free(*item);
+	*item = NULL;
+}
 
-	*cpu = 0;
-	*mem_mb = 0;
-	*same = 0;
-	json_array_foreach(apps, i, a) {
-		const char *st = json_string_value(json_object_get(a, "state"));
-		const char *nm = json_string_value(json_object_get(a, "name"));
+struct sched_usage *
+sched_usage_new(struct master *m, const char *name)
+{
+	struct sched_usage *u = xcalloc(1, sizeof *u);
+	struct app_record *a;
 
-		if (st == NULL || strcmp(st, "dead") == 0)
+	u->by_node = zhashx_new();
+	zhashx_set_destructor(u->by_node, sched_node_usage_free);
+	/* One pass over every record, whatever the number of nodes. */
+	for (size_t i = 0; (a = app_at(m->apps, i)) != NULL; i++) {
+		struct sched_node_usage *nu;
+		const char *nm;
+
+		if (!app_record_alive(a))
 			continue;
-		*cpu += json_number_value(json_object_get(a, "cpu"));
-		*mem_mb += json_integer_value(json_object_get(a, "mem_mb"));
+		if ((nu = zhashx_lookup(u->by_node, a->node)) == NULL) {
+			nu = xcalloc(1, sizeof *nu);
+			zhashx_insert(u->by_node, a->node, nu);
+		}
+		nu->cpu += json_number_value(json_object_get(a->obj, "cpu"));
+		nu->mem_mb += json_integer_value(json_object_get(a->obj,
+		    "mem_mb"));
+		nm = json_string_value(json_object_get(a->obj, "name"));
 		if (nm != NULL && name != NULL && strcmp(nm, name) == 0)
-			(*same)++;
+			nu->same++;
 	}
-	json_decref(apps);
+	return u;
+}
+
+void
+sched_usage_add(struct sched_usage *u, const char *node, double cpu,
+    long long mem_mb)
+{
+	struct sched_node_usage *nu = zhashx_lookup(u->by_node, node);
+
+	if (nu == NULL) {
+		nu = xcalloc(1, sizeof *nu);
+		zhashx_insert(u->by_node, node, nu);
+	}
+	nu->cpu += cpu;
+	nu->mem_mb += mem_mb;
+	nu->same++;
+}
+
+void
+sched_usage_free(struct sched_usage *u)
+{
+	if (u == NULL)
+		return;
+	zhashx_destroy(&u->by_node);
+	free(u);
+}
+
+/* What node's live apps reserve, and how many of them are called the name. */
+static void
+sched_reserved(const struct sched_usage *u, const char *node, double *cpu,
+    long long *mem_mb, int *same)
+{
+	const struct sched_node_usage *nu = zhashx_lookup(u->by_node, node);
+
+	*cpu = nu != NULL ? nu->cpu : 0;
+	*mem_mb = nu != NULL ? nu->mem_mb : 0;
+	*same = nu != NULL ? nu->same : 0;
 }
 
 static bool
@@ -91,11 +151,15 @@ sched_choose(struct master *m, const struct sched_want *w,
 	int best_same = 0, same = 0, most_cpus = 0;
 	bool best_lacks = false;
 	char *why = xstrdup("");
+	struct sched_usage *own = NULL;
+	const struct sched_usage *usage = w->usage;
 	size_t count;
 
 	*reason = NULL;
 	*why_out = NULL;
 	*never = false;
+	if (usage == NULL)
+		usage = own = sched_usage_new(m, w->name);
 	v = node_list(m->nodes, &count);
 	for (size_t i = 0; i < count; i++) {
 		struct node *n = v[i];
@@ -131,14 +195,7 @@ sched_choose(struct master *m, const struct sched_want *w,
 			    n->arch);
 			goto refused;
 		}
-		sched_reserved(m, n->name, w->name, &rcpu, &rmem, &same);
-		for (size_t k = 0; k < w->nplanned; k++) {
-			if (w->planned[k] != n)
-				continue;
-			rcpu += w->cpu;
-			rmem += w->mem_mb;
-			same++;
-		}
+		sched_reserved(usage, n->name, &rcpu, &rmem, &same);
 		if (rcpu + w->cpu > n->cpus + 1e-9)
 			line = xasprintf("%s: needs %g cpus, %g free", n->name,
 			    w->cpu, n->cpus - rcpu > 0 ? n->cpus - rcpu : 0);
@@ -170,6 +227,7 @@ refused:
 		}
 	}
 	free(v);
+	sched_usage_free(own);
 	if (best != NULL) {
 		free(why);
 		*reason = xasprintf("%d other %s there, load %.0f%%", best_same,

@@ -19,6 +19,7 @@
 struct master;
 struct node;
 struct app_record;
+struct sched_usage;
 
 /* What an app needs from a node. */
 struct sched_want {
@@ -28,14 +29,26 @@ struct sched_want {
 	long long mem_mb;     /* reserved memory */
 	json_t *exclude;      /* node names not to use (array), or NULL */
 	/*
-	 * Nodes already chosen for earlier instances of this same launch (a
-	 * launch with a count), not recorded yet: each counts on its node as
-	 * one more instance of the name with these reservations, as if it
-	 * were listed there as starting.
+	 * What the recorded apps reserve on each node, from sched_usage_new
+	 * with this name; NULL: read from the records at each placement.
+	 * Shared by the instances of one launch (a launch with a count),
+	 * placed in turn before any is recorded.
 	 */
-	struct node *const *planned;
-	size_t nplanned;
+	const struct sched_usage *usage;
 };
+
+/*
+ * Per node, what its live apps reserve and how many are called name: one
+ * pass over the master's records, for placements that share it.
+ */
+struct sched_usage *sched_usage_new(struct master *m, const char *name);
+/*
+ * An instance placed on node and not recorded yet: it counts there as one
+ * more of the name with these reservations, as if listed as starting.
+ */
+void sched_usage_add(struct sched_usage *, const char *node, double cpu,
+    long long mem_mb);
+void sched_usage_free(struct sched_usage *);
 
 /*
  * The node for an app: among ready nodes that hold the artifact, are not
