@@ -758,6 +758,8 @@ master_main(int argc, char **argv)
 	/* The answers go out before the API closes, not into closed sockets. */
 	api_drain(m.api, MASTER_DRAIN_MS);
 	api_stop(m.api);
+	/* Empty since pending_fail_all: the drain reads no worker. */
+	pending_fini(&m);
 	app_registry_free(m.apps);
 	api_uploads_free_all(&m);
 	artcopy_free_all(&m);

@@ -40,6 +40,7 @@ struct master {
 	struct db *db; /* durable state: nodes, apps, artifacts, events */
 	struct app_registry *apps;
 	struct pending *pending;   /* worker requests REST calls wait on */
+	void *pending_by_id;	   /* the same by request id (zhashx_t) */
 	struct logpipe *logpipes;  /* logs streaming from workers to clients */
 	uint32_t next_stream_id;
 	struct artifact_registry *artifacts;

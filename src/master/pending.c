@@ -1,12 +1,24 @@
 #include "master/pending.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <czmq.h>
+
+#include "common/log.h"
 #include "common/msg.h"
 #include "common/util.h"
 #include "common/xmem.h"
 #include "master/master.h"
+
+/* The index key of id: its decimal digits. */
+static const char *
+pending_key(uint32_t id, char buf[static 12])
+{
+	snprintf(buf, 12, "%u", (unsigned)id);
+	return buf;
+}
 
 struct pending *
 pending_new(struct master *m, const char *node, int timeout_ms,
@@ -14,6 +26,7 @@ pending_new(struct master *m, const char *node, int timeout_ms,
     struct api_request *req, const char *app)
 {
 	struct pending *p = xcalloc(1, sizeof *p);
+	char key[12];
 
 	/* Id 0 means "unsolicited" on the wire; never hand it out. */
 	if (++m->next_request_id == 0)
@@ -25,36 +38,62 @@ pending_new(struct master *m, const char *node, int timeout_ms,
 	p->req = req;
 	p->app = app != NULL ? xstrdup(app) : NULL;
 	p->next = m->pending;
+	if (p->next != NULL)
+		p->next->prev = p;
 	m->pending = p;
+	/* Found by id at each reply, however many a batch has in flight. */
+	if (m->pending_by_id == NULL)
+		m->pending_by_id = zhashx_new();
+	zhashx_update(m->pending_by_id, pending_key(p->id, key), p);
 	return p;
 }
 
 void
 pending_free(struct master *m, struct pending *p)
 {
-	for (struct pending **q = &m->pending; *q != NULL; q = &(*q)->next) {
-		if (*q == p) {
-			*q = p->next;
-			break;
-		}
-	}
+	char key[12];
+
+	if (p->prev != NULL)
+		p->prev->next = p->next;
+	else if (m->pending == p)
+		m->pending = p->next;
+	if (p->next != NULL)
+		p->next->prev = p->prev;
+	if (m->pending_by_id != NULL &&
+	    zhashx_lookup(m->pending_by_id, pending_key(p->id, key)) == p)
+		zhashx_delete(m->pending_by_id, key);
 	free(p->node);
 	free(p->app);
 	json_decref(p->extra);
 	free(p);
 }
 
-int
-pending_reply(struct master *m, struct msg *reply)
+void
+pending_fini(struct master *m)
 {
-	for (struct pending *p = m->pending; p != NULL; p = p->next) {
-		if (p->id != reply->id)
-			continue;
-		p->done(m, p, reply, NULL);
-		pending_free(m, p);
-		return 1;
+	zhashx_t *by_id = m->pending_by_id;
+
+	zhashx_destroy(&by_id);
+	m->pending_by_id = NULL;
+}
+
+int
+pending_reply(struct master *m, const char *node, struct msg *reply)
+{
+	struct pending *p;
+	char key[12];
+
+	if (m->pending_by_id == NULL || (p = zhashx_lookup(m->pending_by_id,
+	    pending_key(reply->id, key))) == NULL)
+		return 0;
+	if (strcmp(p->node, node) != 0) {
+		log_warnx("node %s answered request %u, which was sent to %s: "
+		    "ignored", node, (unsigned)reply->id, p->node);
+		return 0;
 	}
-	return 0;
+	p->done(m, p, reply, NULL);
+	pending_free(m, p);
+	return 1;
 }
 
 /* Complete, with no reply, every request for which match says so. */

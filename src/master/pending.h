@@ -36,15 +36,19 @@ struct pending {
 	 */
 	struct launch_batch *batch;
 	size_t batch_slot;
-	struct pending *next;
+	struct pending *next, *prev;
 };
 
 /* A new pending request with a fresh id, linked into m. */
 struct pending *pending_new(struct master *m, const char *node, int timeout_ms,
     void (*done)(struct master *, struct pending *, struct msg *, const char *),
     struct api_request *req, const char *app);
-/* A reply arrived: complete its pending request, if any. True if it had one. */
-int pending_reply(struct master *m, struct msg *reply);
+/*
+ * A reply arrived from node: complete its pending request, if any. True if
+ * it had one. A reply carrying the id of a request sent to another node
+ * completes nothing.
+ */
+int pending_reply(struct master *m, const char *node, struct msg *reply);
 /* Fail every request past its deadline. */
 void pending_expire(struct master *m, int64_t now);
 /* Fail every request to node (it became unavailable). */
@@ -53,5 +57,7 @@ void pending_node_lost(struct master *m, const char *node);
 void pending_fail_all(struct master *m, const char *why);
 /* Unlink and free p (done already ran). */
 void pending_free(struct master *m, struct pending *p);
+/* At the end, once none is left: the index by id. */
+void pending_fini(struct master *m);
 
 #endif

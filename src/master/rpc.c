@@ -354,7 +354,7 @@ rpc_bye(struct master *m, struct node *n, struct msg *req)
 static void
 rpc_reply(struct master *m, struct node *n, struct msg *req)
 {
-	if (pending_reply(m, req))
+	if (pending_reply(m, n->name, req))
 		return;
 	if (req->type == MSG_ERROR) {
 		if (logpipe_error(m, req) || transfer_error(m, n, req))
