@@ -21,6 +21,14 @@
 #define PROTO_DATA_MAX (1024 * 1024)
 #define PROTO_CHUNK_SIZE (256 * 1024)
 
+/*
+ * An app id: letters, digits and PROTO_APP_ID_ALSO, at most
+ * PROTO_APP_ID_MAX bytes (util_name_valid). The worker makes file names of
+ * them; the master takes no other from a worker.
+ */
+#define PROTO_APP_ID_MAX 128
+#define PROTO_APP_ID_ALSO "._-"
+
 enum msg_type {
 	/*
 	 * worker -> master. {"name", "secret", "addresses":[str], "cpus",

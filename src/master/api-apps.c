@@ -254,6 +254,7 @@ api_apps_outcome(struct master *m, struct pending *p, struct msg *reply,
 		/* Its record went meanwhile (trimmed as lost): made again. */
 		if (p->extra != NULL)
 			json_object_update(obj, p->extra);
+		json_object_set_new(obj, "id", json_string(p->app));
 		a = app_add(m->apps, p->node, obj);
 	}
 	log_info("app %s launched on %s", a->id, p->node);

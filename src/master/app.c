@@ -255,6 +255,8 @@ app_update(struct app_record *a, json_t *obj)
 	state = json_string_value(json_object_get(a->obj, "state"));
 	if (orphan && state != NULL && strcmp(state, "dead") != 0)
 		json_object_set_new(a->obj, "state", json_string("orphan"));
+	/* Where and what it is, the master's: a report names neither. */
+	json_object_set_new(a->obj, "id", json_string(a->id));
 	json_object_set_new(a->obj, "node", json_string(a->node));
 	json_object_set_new(a->obj, "restarts", json_integer(restarts));
 }

@@ -79,6 +79,20 @@ rpc_refuse(struct master *m, struct msg *req, bool fatal, const char *why)
 }
 
 /*
+ * Whether id is one a worker could have made (the worker refuses others):
+ * anything else a node reports is ignored, never listed.
+ */
+static bool
+rpc_app_id_valid(struct node *n, const char *id)
+{
+	if (util_name_valid(id, PROTO_APP_ID_MAX, PROTO_APP_ID_ALSO))
+		return true;
+	log_warnx("node %s reports an app with an invalid id '%.64s': ignored",
+	    n->name, id);
+	return false;
+}
+
+/*
  * A worker registered and said which apps it has. Apps it runs that the
  * master has no record of become orphans (listed, never killed on their
  * own); apps the master thought alive that the worker no longer knows are
@@ -117,6 +131,8 @@ rpc_reconcile(struct master *m, struct node *n, json_t *apps, json_t *stale)
 	json_array_foreach(apps, i, obj) {
 		if (!json_is_object(obj) ||
 		    (id = json_string_value(json_object_get(obj, "id"))) == NULL)
+			continue;
+		if (!rpc_app_id_valid(n, id))
 			continue;
 		a = app_lookup(m->apps, id);
 		if (a != NULL && strcmp(a->node, n->name) == 0) {
@@ -371,9 +387,11 @@ rpc_reply(struct master *m, struct node *n, struct msg *req)
 		 */
 		const char *id = json_string_value(json_object_get(req->body,
 		    "id"));
-		struct app_record *a = id != NULL ? app_lookup(m->apps, id) :
-		    NULL;
+		struct app_record *a;
 
+		if (id == NULL || !rpc_app_id_valid(n, id))
+			return;
+		a = app_lookup(m->apps, id);
 		if (a != NULL && strcmp(a->node, n->name) != 0) {
 			/* Given up on here and started elsewhere meanwhile. */
 			sched_stop_stale_copy(m, n, id, req->body);

@@ -590,7 +590,7 @@ app_health_changed(struct worker *w, struct app *a)
 static bool
 app_id_valid(const char *id)
 {
-	return util_name_valid(id, 128, "._-");
+	return util_name_valid(id, PROTO_APP_ID_MAX, PROTO_APP_ID_ALSO);
 }
 
 /* argv = [path, args...]; returns -1 with *cause on a non-string. */
