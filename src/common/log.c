@@ -60,6 +60,13 @@ log_vwrite(const char *level, const char *fmt, va_list ap, const char *err)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
 	vsnprintf(line, sizeof line, fmt, ap);
+	/*
+	 * A line is one line: names and causes from the network may hold
+	 * control characters, and a newline among them would forge a line.
+	 */
+	for (char *p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	/* One fprintf per line so lines from several processes do not interleave. */
 	if (err != NULL)
 		fprintf(stderr, "%s.%03ld %s %s: %s: %s\n", stamp,
