@@ -1,5 +1,6 @@
 #include "master/rpc.h"
 
+#include <czmq.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,21 +105,18 @@ static void
 rpc_reconcile(struct master *m, struct node *n, json_t *apps, json_t *stale)
 {
 	struct app_record **alive, *a;
+	zhashx_t *reported = zhashx_new();
 	size_t count, i;
 	const char *id;
 	json_t *obj;
 
+	/* What it reports, by id: a node may run thousands of apps. */
+	json_array_foreach(apps, i, obj)
+		if ((id = json_string_value(json_object_get(obj, "id"))) != NULL)
+			zhashx_update(reported, id, obj);
 	alive = app_alive_on(m->apps, n->name, &count);
 	for (i = 0; i < count; i++) {
-		bool reported = false;
-		size_t k;
-
-		json_array_foreach(apps, k, obj) {
-			id = json_string_value(json_object_get(obj, "id"));
-			if (id != NULL && strcmp(id, alive[i]->id) == 0)
-				reported = true;
-		}
-		if (reported)
+		if (zhashx_lookup(reported, alive[i]->id) != NULL)
 			continue;
 		json_object_set_new(alive[i]->obj, "state", json_string("dead"));
 		json_object_set_new(alive[i]->obj, "cause", json_string(
@@ -128,6 +126,7 @@ rpc_reconcile(struct master *m, struct node *n, json_t *apps, json_t *stale)
 		master_app_changed(m, alive[i]);
 	}
 	free(alive);
+	zhashx_destroy(&reported);
 	json_array_foreach(apps, i, obj) {
 		if (!json_is_object(obj) ||
 		    (id = json_string_value(json_object_get(obj, "id"))) == NULL)
