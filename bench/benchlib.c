@@ -30,6 +30,7 @@
 #include "common/xmem.h"
 
 #include "benchlib.h"
+#include "worker/procfs.h"
 
 #define BENCHLIB_STOP_TIMEOUT_MS 10000
 #define BENCHLIB_TOKENS_TIMEOUT_MS 20000
@@ -276,26 +277,32 @@ benchlib_stats_of(double *v, size_t n, struct benchlib_stats *s)
 /* ---- /proc/PID ------------------------------------------------------------
  */
 
+/* pid's /proc/PID/stat, parsed; -1 when it is gone. */
+static int
+benchlib_read_stat(pid_t pid, struct procfs_stat *st)
+{
+	char path[64], *text;
+	size_t len;
+	int rc;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((text = util_read_file(path, 4096, &len)) == NULL)
+		return -1;
+	rc = procfs_parse_stat(text, len, st);
+	free(text);
+	return rc;
+}
+
 int
 benchlib_sample(pid_t pid, struct benchlib_sample *s)
 {
+	struct procfs_stat st;
 	char path[64], *text, *p;
-	unsigned long long ut, st;
 
 	s->t_us = util_now_us();
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((text = util_read_file(path, 4096, NULL)) == NULL)
+	if (benchlib_read_stat(pid, &st) == -1)
 		return -1;
-	/* The command name may hold spaces and ')': skip to the last ')'. */
-	if ((p = strrchr(text, ')')) == NULL ||
-	    sscanf(p + 1,
-		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-		   &ut, &st) != 2) {
-		free(text);
-		return -1;
-	}
-	free(text);
-	s->ticks = ut + st;
+	s->ticks = st.utime + st.stime;
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	if ((text = util_read_file(path, 65536, NULL)) == NULL)
 		return -1;
@@ -321,21 +328,13 @@ benchlib_cpu_pct(const struct benchlib_sample *a,
 /* ---- waiting for a CPU ----------------------------------------------------
  */
 
-/* The parent of each process, from /proc/PID/stat; 0 where unreadable. */
+/* The parent of a process; 0 where unreadable. */
 static pid_t
 benchlib_parent_of(pid_t pid)
 {
-	char path[64], *text, *p;
-	int ppid = 0;
+	struct procfs_stat st;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	if ((text = util_read_file(path, 4096, NULL)) == NULL)
-		return 0;
-	if ((p = strrchr(text, ')')) == NULL ||
-	    sscanf(p + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
-	free(text);
-	return (pid_t)ppid;
+	return benchlib_read_stat(pid, &st) == 0 ? (pid_t)st.ppid : 0;
 }
 
 /* Append each thread of pid with its run-queue delay to w. */
