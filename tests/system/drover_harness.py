@@ -615,10 +615,11 @@ class Cluster:
         return run(argv, input=input, env=env if env is not None else self.cli_env(),
                    timeout=timeout, check=check)
 
-    def api(self, method, path, body=None, token=ADMIN):
+    def api(self, method, path, body=None, token=ADMIN, timeout=10):
         """One REST call; returns (status, parsed JSON body, or the raw text
         if it is not JSON).  token=None sends no Authorization header.
-        Raises OSError if the master cannot be reached."""
+        Raises OSError if the master cannot be reached (TimeoutError if it
+        does not answer within timeout seconds, loopback mode)."""
         if token is ADMIN:
             token = self.admin_token
         data = json.dumps(body) if body is not None else ""
@@ -630,7 +631,7 @@ class Cluster:
             if data:
                 req.add_header("Content-Type", "application/json")
             try:
-                with urllib.request.urlopen(req, timeout=10) as r:
+                with urllib.request.urlopen(req, timeout=timeout) as r:
                     status, text = r.status, r.read().decode(errors="replace")
             except urllib.error.HTTPError as e:
                 status, text = e.code, e.read().decode(errors="replace")

@@ -7,7 +7,6 @@ make, the honest worker's apps are untouched, and the master still
 launches and stops cleanly."""
 
 import http.client
-import json
 import os
 import random
 import subprocess
@@ -34,23 +33,12 @@ def _hostile_worker_bin():
 def _call(cluster, method, path, body=None):
     """One REST call, not waited for long: the master holds a call to the
     hostile worker until its answer or the call's deadline, and a mangled
-    answer is no answer. Returns the status, or None if none came in 2 s
-    or the body was cut short (a log stream the master ends on bad data)."""
-    conn = http.client.HTTPConnection("127.0.0.1", cluster.api_port, timeout=2)
-    headers = {"Authorization": "Bearer " + cluster.admin_token}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
+    answer is no answer. None if none came in 2 s or the body was cut
+    short (a log stream the master ends on bad data)."""
     try:
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
+        return cluster.api(method, path, body, timeout=2)[0]
     except (TimeoutError, http.client.IncompleteRead):
         return None
-    finally:
-        conn.close()
 
 
 def _poke(cluster, rnd, on_evil):
